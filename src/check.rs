@@ -1,0 +1,22 @@
+//! `renga check`: everything `compile` verifies, with no PDF written.
+
+use crate::args::CheckArgs;
+use crate::compile::{editions, finish};
+use crate::diag::Diagnostics;
+use crate::pipeline::{self, Goal, Timings};
+
+pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
+    let root = args.project.project.clone();
+    let mut diags = Diagnostics::default();
+    let mut timings = Timings::default();
+    if let Some(prepared) =
+        pipeline::prepare(&root, &editions(&args.project), &mut diags, &mut timings)
+    {
+        prepared.typeset(Goal::Layout, &mut diags, &mut timings);
+    }
+    let code = finish(&root, &args.project, &mut diags, quiet);
+    if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {
+        eprintln!("ok: {} warning(s)", diags.warning_count());
+    }
+    code
+}

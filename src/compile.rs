@@ -1,0 +1,155 @@
+//! `renga compile`: every edition to PDF, written atomically, with a manifest.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::args::{CompileArgs, ProjectArgs};
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::pipeline::{self, Edition, EditionOutput, Goal, Timings};
+
+/// The editions asked for, in canonical order, each once.
+pub fn editions(args: &ProjectArgs) -> Vec<Edition> {
+    let mut editions = if args.editions.is_empty() {
+        Edition::ALL.to_vec()
+    } else {
+        args.editions.clone()
+    };
+    editions.sort();
+    editions.dedup();
+    editions
+}
+
+/// Prints diagnostics and a closing line; returns the exit code.
+pub fn finish(root: &Path, args: &ProjectArgs, diags: &mut Diagnostics, quiet: bool) -> i32 {
+    if args.strict {
+        diags.make_strict();
+    }
+    if let Err(err) = diag::emit(root, &diags.items, args.format) {
+        eprintln!("error: cannot print diagnostics: {err}");
+    }
+    if diags.has_errors() {
+        if !quiet && args.format == diag::Format::Human {
+            eprintln!(
+                "error: {} error(s), {} warning(s); nothing was written",
+                diags.error_count(),
+                diags.warning_count()
+            );
+        }
+        1
+    } else {
+        0
+    }
+}
+
+pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
+    let root = args.project.project.clone();
+    let editions = editions(&args.project);
+    let mut diags = Diagnostics::default();
+    let mut timings = Timings::default();
+    let outputs = match pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
+        Some(prepared) => {
+            let outputs = prepared.typeset(Goal::Pdf, &mut diags, &mut timings);
+            Some((prepared.project.manifest.name.clone(), outputs))
+        }
+        None => None,
+    };
+    let code = finish(&root, &args.project, &mut diags, quiet);
+    if code != 0 {
+        return code;
+    }
+    let Some((name, outputs)) = outputs else {
+        return 1;
+    };
+    let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
+    let start = std::time::Instant::now();
+    match write_outputs(&out_dir, &name, &outputs) {
+        Ok(written) => {
+            timings.stages.push(("write".into(), start.elapsed()));
+            if !quiet {
+                for (path, pages) in written {
+                    eprintln!("wrote {} ({pages} pages)", path.display());
+                }
+            }
+        }
+        Err(err) => {
+            let d = Diagnostic::error(
+                "io",
+                format!("cannot write to {}: {err}", out_dir.display()),
+            );
+            let _ = diag::emit(&root, &[d], args.project.format);
+            return 1;
+        }
+    }
+    if args.timings {
+        print_timings(&timings);
+    }
+    0
+}
+
+fn print_timings(timings: &Timings) {
+    eprintln!("stage timings:");
+    for (name, d) in &timings.stages {
+        eprintln!("  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0);
+    }
+    eprintln!(
+        "  {:<12} {:>8.1} ms (sum; editions run in parallel)",
+        "total",
+        timings.total().as_secs_f64() * 1000.0
+    );
+}
+
+#[derive(Serialize)]
+struct ManifestEntry {
+    file: String,
+    edition: Edition,
+    pages: usize,
+    bytes: usize,
+    sha256: String,
+}
+
+/// Writes every PDF and `manifest.json` to temporary files first and
+/// renames them into place only once all are written, so a failure
+/// leaves the previous outputs untouched.
+fn write_outputs(
+    out_dir: &Path,
+    name: &str,
+    outputs: &[EditionOutput],
+) -> std::io::Result<Vec<(PathBuf, usize)>> {
+    std::fs::create_dir_all(out_dir)?;
+    let mut pending = Vec::new();
+    let mut entries = Vec::new();
+    for output in outputs {
+        let Some(pdf) = &output.pdf else { continue };
+        let file = format!("{name}.{}.pdf", output.edition.code());
+        let mut tmp = tempfile::NamedTempFile::new_in(out_dir)?;
+        tmp.write_all(pdf)?;
+        tmp.as_file().sync_all()?;
+        entries.push(ManifestEntry {
+            file: file.clone(),
+            edition: output.edition,
+            pages: output.pages,
+            bytes: pdf.len(),
+            sha256: Sha256::digest(pdf)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        });
+        pending.push((tmp, out_dir.join(file), output.pages));
+    }
+    let manifest =
+        serde_json::to_vec_pretty(&serde_json::json!({ "report": name, "files": entries }))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(out_dir)?;
+    tmp.write_all(&manifest)?;
+    tmp.write_all(b"\n")?;
+    let mut written = Vec::new();
+    for (tmp, path, pages) in pending {
+        tmp.persist(&path).map_err(|e| e.error)?;
+        written.push((path, pages));
+    }
+    tmp.persist(out_dir.join("manifest.json"))
+        .map_err(|e| e.error)?;
+    Ok(written)
+}

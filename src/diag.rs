@@ -1,0 +1,351 @@
+//! Diagnostics: errors and warnings as values with a source location, rendered
+//! in one place for the terminal, JSON and GitHub workflow annotations.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A place in one of the author's files. `line` and `column` are 1-based;
+/// the column counts characters, as editors do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Path relative to the project root, with `/` separators.
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Length of the offending text in characters (0 when unknown).
+    #[serde(skip)]
+    pub len: usize,
+}
+
+impl Location {
+    pub fn new(file: impl Into<String>, line: usize, column: usize) -> Self {
+        Self {
+            file: file.into(),
+            line,
+            column,
+            len: 0,
+        }
+    }
+
+    pub fn file(file: impl Into<String>) -> Self {
+        Self::new(file, 0, 0)
+    }
+
+    pub fn with_len(mut self, len: usize) -> Self {
+        self.len = len;
+        self
+    }
+
+    /// The location of byte `offset` in `text`, which is the content of `file`.
+    pub fn from_offset(file: impl Into<String>, text: &str, offset: usize) -> Self {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = text[line_start..offset].chars().count() + 1;
+        Self::new(file, line, column)
+    }
+
+    /// Like [`Location::from_offset`] with the length of a byte range.
+    pub fn from_range(file: impl Into<String>, text: &str, range: std::ops::Range<usize>) -> Self {
+        let end = floor_char_boundary(text, range.end.min(text.len()));
+        let start = floor_char_boundary(text, range.start.min(end));
+        let len = text[start..end].chars().count();
+        Self::from_offset(file, text, start).with_len(len)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable short code, e.g. `metric-unknown`, for tools and documentation.
+    pub code: &'static str,
+    pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            location: None,
+            hints: vec![],
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The diagnostics gathered by a run, in the order they were found.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    /// Under `--strict`, every warning counts as an error.
+    pub fn make_strict(&mut self) {
+        for d in &mut self.items {
+            d.severity = Severity::Error;
+        }
+    }
+
+    /// Removes exact repeats (the same typst warning reached from two editions).
+    pub fn dedup(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.items.retain(|d| seen.insert(format!("{:?}", d)));
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Source snippets with a caret under the problem, like rustc.
+    Human,
+    /// One JSON object per line and diagnostic.
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// Writes diagnostics in the chosen format. Human output goes to stderr with
+/// colour when stderr is a terminal (and `NO_COLOR` is unset).
+pub fn emit(root: &Path, diagnostics: &[Diagnostic], format: Format) -> io::Result<()> {
+    match format {
+        Format::Human => emit_human(root, diagnostics),
+        Format::Json => {
+            let mut out = io::stdout().lock();
+            for d in diagnostics {
+                serde_json::to_writer(&mut out, d)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Format::Github => {
+            let mut out = io::stdout().lock();
+            for d in diagnostics {
+                writeln!(out, "{}", github_annotation(d))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn github_annotation(d: &Diagnostic) -> String {
+    let kind = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut props = Vec::new();
+    if let Some(loc) = &d.location {
+        props.push(format!("file={}", gh_escape_property(&loc.file)));
+        if loc.line > 0 {
+            props.push(format!("line={}", loc.line));
+        }
+        if loc.column > 0 {
+            props.push(format!("col={}", loc.column));
+        }
+    }
+    props.push(format!("title={}", gh_escape_property(d.code)));
+    let mut message = d.message.clone();
+    for h in &d.hints {
+        message.push_str("\nhint: ");
+        message.push_str(h);
+    }
+    format!("::{kind} {}::{}", props.join(","), gh_escape_data(&message))
+}
+
+fn gh_escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_escape_property(s: &str) -> String {
+    gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn emit_human(root: &Path, diagnostics: &[Diagnostic]) -> io::Result<()> {
+    let choice =
+        if std::env::var_os("NO_COLOR").is_some() || !io::IsTerminal::is_terminal(&io::stderr()) {
+            termcolor::ColorChoice::Never
+        } else {
+            termcolor::ColorChoice::Auto
+        };
+    let writer = termcolor::StandardStream::stderr(choice);
+    let mut writer = writer.lock();
+    let config = term::Config::default();
+    let mut files = SimpleFiles::new();
+    let mut ids: HashMap<String, Option<usize>> = HashMap::new();
+    for d in diagnostics {
+        let mut out = match d.severity {
+            Severity::Error => cs::Diagnostic::error(),
+            Severity::Warning => cs::Diagnostic::warning(),
+        }
+        .with_code(d.code)
+        .with_message(&d.message)
+        .with_notes(d.hints.iter().map(|h| format!("hint: {h}")).collect());
+        if let Some(loc) = &d.location {
+            let id = *ids.entry(loc.file.clone()).or_insert_with(|| {
+                let path: PathBuf = root.join(&loc.file);
+                std::fs::read_to_string(path)
+                    .ok()
+                    .map(|text| files.add(loc.file.clone(), text))
+            });
+            match (id, loc.line) {
+                (Some(id), line) if line > 0 => {
+                    let text = files
+                        .get(id)
+                        .map(|f| f.source().clone())
+                        .unwrap_or_default();
+                    let range = byte_range(&text, loc);
+                    out = out.with_labels(vec![cs::Label::primary(id, range)]);
+                }
+                _ => {
+                    let place = if loc.line > 0 {
+                        format!("{}:{}:{}", loc.file, loc.line, loc.column)
+                    } else {
+                        loc.file.clone()
+                    };
+                    out.notes.insert(0, format!("in {place}"));
+                }
+            }
+        }
+        term::emit_to_write_style(&mut writer, &config, &files, &out).map_err(io::Error::other)?;
+    }
+    Ok(())
+}
+
+/// The byte range of a location's text, clamped to the file.
+fn byte_range(text: &str, loc: &Location) -> std::ops::Range<usize> {
+    let mut start = 0;
+    for _ in 1..loc.line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = &text[start..line_end];
+    let col_byte = |col: usize| line.char_indices().nth(col).map_or(line.len(), |(i, _)| i);
+    let begin = col_byte(loc.column.saturating_sub(1));
+    let end = if loc.len == 0 {
+        begin
+    } else {
+        col_byte(loc.column.saturating_sub(1) + loc.len)
+    };
+    start + begin..start + end.max(begin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_from_offset_counts_lines_and_characters() {
+        let text = "ab\nデジタル庁 x\n";
+        let offset = text.find('x').unwrap();
+        let loc = Location::from_offset("a.md", text, offset);
+        assert_eq!((loc.line, loc.column), (2, 7));
+    }
+
+    #[test]
+    fn byte_range_round_trips_a_location() {
+        let text = "one\nデジタル two\n";
+        let loc = Location::new("a.md", 2, 6).with_len(3);
+        assert_eq!(&text[byte_range(text, &loc)], "two");
+    }
+
+    #[test]
+    fn github_annotation_escapes_properties_and_newlines() {
+        let d = Diagnostic::error("x", "bad\nthing")
+            .at(Location::new("chapters/a,b/en.md", 3, 4))
+            .hint("try 50%");
+        assert_eq!(
+            github_annotation(&d),
+            "::error file=chapters/a%2Cb/en.md,line=3,col=4,title=x::bad%0Athing%0Ahint: try 50%25"
+        );
+    }
+
+    #[test]
+    fn json_has_file_line_column() {
+        let d = Diagnostic::warning("w", "m").at(Location::new("f.md", 1, 2));
+        let v: serde_json::Value = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["file"], "f.md");
+        assert_eq!(v["line"], 1);
+        assert_eq!(v["column"], 2);
+        assert_eq!(v["severity"], "warning");
+        assert_eq!(v["code"], "w");
+    }
+}

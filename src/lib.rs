@@ -1,0 +1,20 @@
+//! renga compiles the joint Singapore–Japan Digital Government Report:
+//! chapters in English and Japanese markdown, each agency's metrics in TOML
+//! and minijinja templates, typeset in-process by typst into PDF editions.
+//!
+//! The pipeline has plain stages, each in its own module:
+//! [`project`] loads, [`markdown`] converts, [`template`] lays out,
+//! [`pipeline`] typesets and exports; [`compile`] and [`check`] drive it.
+
+pub mod args;
+pub mod check;
+pub mod compile;
+pub mod diag;
+pub mod escape;
+pub mod format;
+pub mod lang;
+pub mod markdown;
+pub mod pipeline;
+pub mod project;
+pub mod template;
+pub mod world;

@@ -1,0 +1,1285 @@
+//! Stage 2: markdown chapters to Typst modules.
+//!
+//! Each chapter file becomes one generated Typst module that defines
+//! `chapter-heading` (the level-1 heading) and `sections` (an array of
+//! content, one per section, the text before the first heading first), so
+//! that templates can lay a chapter out alone or beside its translation.
+//! Author text only ever reaches the output through [`crate::escape`].
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path};
+
+use comrak::nodes::{AstNode, ListType, NodeValue, TableAlignment};
+use comrak::{Anchorizer, Arena, Options, parse_document};
+
+use crate::diag::{Diagnostic, Location};
+use crate::escape;
+use crate::format;
+use crate::lang::Lang;
+use crate::project::{Chapter, ChapterText, Metrics, Project};
+
+/// The virtual path of the prelude every chapter module imports.
+pub const PRELUDE: &str = "/.renga/prelude.typ";
+
+/// The markdown dialect authors write: CommonMark with the GitHub extensions.
+pub fn options() -> Options<'static> {
+    let mut o = Options::default();
+    o.extension.table = true;
+    o.extension.strikethrough = true;
+    o.extension.autolink = true;
+    o.extension.tasklist = true;
+    o.extension.footnotes = true;
+    o.extension.alerts = true;
+    o.extension.front_matter_delimiter = Some("+++".into());
+    o.extension.cjk_friendly_emphasis = true;
+    o.parse.smart = true;
+    o
+}
+
+/// Heading anchors of every chapter text, by `(slug, lang)`, so links between
+/// chapters can be checked before any chapter is converted.
+pub type Anchors = HashMap<(String, Lang), HashSet<String>>;
+
+pub fn collect_anchors(project: &Project) -> Anchors {
+    let options = options();
+    let mut anchors = Anchors::new();
+    for chapter in &project.chapters {
+        for text in chapter.texts.values() {
+            let arena = Arena::new();
+            let root = parse_document(&arena, &text.text, &options);
+            let mut anchorizer = Anchorizer::new();
+            let set = root
+                .children()
+                .filter(|n| matches!(n.data().value, NodeValue::Heading(_)))
+                .map(|n| anchorizer.anchorize(&plain_text(n)))
+                .collect();
+            anchors.insert((chapter.slug.clone(), text.lang), set);
+        }
+    }
+    anchors
+}
+
+/// Maps byte offsets in a generated module back to the markdown file.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    /// (offset in the Typst source, markdown line, markdown byte column), both 1-based.
+    entries: Vec<(usize, u32, u32)>,
+}
+
+impl SourceMap {
+    fn mark(&mut self, offset: usize, line: usize, column: usize) {
+        if line == 0 {
+            return;
+        }
+        if let Some(last) = self.entries.last_mut()
+            && last.0 == offset
+        {
+            *last = (offset, line as u32, column as u32);
+            return;
+        }
+        self.entries
+            .push((offset, line as u32, column.max(1) as u32));
+    }
+
+    /// The markdown line and byte column of the construct that produced
+    /// the Typst text at `offset`.
+    pub fn lookup(&self, offset: usize) -> Option<(usize, usize)> {
+        let i = self.entries.partition_point(|e| e.0 <= offset);
+        let e = self.entries.get(i.checked_sub(1)?)?;
+        Some((e.1 as usize, e.2 as usize))
+    }
+}
+
+/// What the outline of a chapter looks like, for alignment and review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionInfo {
+    pub level: u8,
+    pub title: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub slug: String,
+    pub lang: Lang,
+    /// The markdown file, relative to the project root.
+    pub path: String,
+    /// The virtual path of the generated module, e.g. `/chapters/02-x/en.md.typ`.
+    pub module: String,
+    pub source: String,
+    pub map: SourceMap,
+    pub title: String,
+    pub sections: Vec<SectionInfo>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Converted {
+    /// The location in the markdown file for a byte offset in the module.
+    pub fn locate(&self, markdown: &str, offset: usize) -> Location {
+        match self.map.lookup(offset) {
+            Some((line, col)) => location_of(&self.path, markdown, line, col, 0),
+            None => Location::new(&self.path, 1, 1),
+        }
+    }
+}
+
+/// The label of a chapter (and, with an anchor, of one of its headings).
+pub fn label(slug: &str, lang: Lang, anchor: Option<&str>) -> String {
+    match anchor {
+        Some(a) => format!("ch-{slug}-{lang}--{a}"),
+        None => format!("ch-{slug}-{lang}"),
+    }
+}
+
+/// Location of a markdown (line, byte column) plus `extra` bytes.
+fn location_of(path: &str, text: &str, line: usize, col: usize, extra: usize) -> Location {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    Location::from_offset(path, text, start + col.saturating_sub(1) + extra)
+}
+
+pub fn convert(
+    project: &Project,
+    anchors: &Anchors,
+    chapter: &Chapter,
+    text: &ChapterText,
+) -> Converted {
+    let options = options();
+    let arena = Arena::new();
+    let root = parse_document(&arena, &text.text, &options);
+    let module = format!("/chapters/{}/{}.md.typ", chapter.slug, text.lang);
+    let mut w = Writer {
+        out: String::with_capacity(text.text.len() * 2),
+        map: SourceMap::default(),
+        diagnostics: Vec::new(),
+        root: &project.root,
+        metrics: &project.metrics,
+        anchors,
+        chapter,
+        text,
+        footnotes: HashMap::new(),
+        footnotes_used: HashSet::new(),
+        warned_tags: HashSet::new(),
+    };
+    for node in root.children() {
+        if let NodeValue::FootnoteDefinition(def) = &node.data().value {
+            w.footnotes.insert(def.name.clone(), node);
+        }
+    }
+    let (title, sections) = w.chapter(root, &module);
+    Converted {
+        slug: chapter.slug.clone(),
+        lang: text.lang,
+        path: text.path.clone(),
+        module,
+        source: w.out,
+        map: w.map,
+        title,
+        sections,
+        diagnostics: w.diagnostics,
+    }
+}
+
+type Node<'a> = &'a AstNode<'a>;
+
+struct Writer<'a, 'n> {
+    out: String,
+    map: SourceMap,
+    diagnostics: Vec<Diagnostic>,
+    root: &'a Path,
+    metrics: &'a Metrics,
+    anchors: &'a Anchors,
+    chapter: &'a Chapter,
+    text: &'a ChapterText,
+    footnotes: HashMap<String, Node<'n>>,
+    footnotes_used: HashSet<String>,
+    warned_tags: HashSet<String>,
+}
+
+/// Typst for HTML tags that have a faithful rendering: the opening of a
+/// content call that the matching closing tag ends with `]`.
+fn html_inline_open(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "sub" => "#sub[",
+        "sup" => "#super[",
+        "kbd" => "#renga-kbd[",
+        "b" | "strong" => "#strong[",
+        "i" | "em" | "cite" | "dfn" | "var" => "#emph[",
+        "u" | "ins" => "#underline[",
+        "s" | "del" | "strike" => "#strike[",
+        "mark" => "#highlight[",
+        "code" | "tt" | "samp" => "#renga-code[",
+        "small" => "#text(size: 0.85em)[",
+        "summary" => "#strong[",
+        "span" | "abbr" | "q" | "p" | "div" | "details" | "center" | "section" | "article" => "#[",
+        _ => return None,
+    })
+}
+
+impl<'a, 'n> Writer<'a, 'n> {
+    fn lang(&self) -> Lang {
+        self.text.lang
+    }
+
+    fn mark(&mut self, node: Node<'n>) {
+        let pos = node.data().sourcepos;
+        let offset = self.out.len();
+        self.map.mark(offset, pos.start.line, pos.start.column);
+    }
+
+    fn here(&self, node: Node<'n>) -> Location {
+        let pos = node.data().sourcepos;
+        location_of(
+            &self.text.path,
+            &self.text.text,
+            pos.start.line,
+            pos.start.column,
+            0,
+        )
+    }
+
+    fn error(&mut self, node: Node<'n>, code: &'static str, message: String) -> &mut Diagnostic {
+        let at = self.here(node);
+        self.diagnostics
+            .push(Diagnostic::error(code, message).at(at));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    fn warn(&mut self, node: Node<'n>, code: &'static str, message: String) -> &mut Diagnostic {
+        let at = self.here(node);
+        self.diagnostics
+            .push(Diagnostic::warning(code, message).at(at));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    /// Writes the whole module; returns the chapter title and its outline.
+    fn chapter(&mut self, root: Node<'n>, module: &str) -> (String, Vec<SectionInfo>) {
+        let lang = self.lang();
+        let slug = self.chapter.slug.clone();
+        let top: Vec<Node<'n>> = root
+            .children()
+            .filter(|n| {
+                !matches!(
+                    n.data().value,
+                    NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_)
+                )
+            })
+            .collect();
+        let first_heading = top
+            .iter()
+            .copied()
+            .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
+        let title_node = if self.text.front.title.is_some() {
+            None
+        } else {
+            first_heading
+        };
+
+        self.out.push_str("// Generated by renga from ");
+        self.out.push_str(&self.text.path);
+        self.out.push_str(". Edit the markdown, not this file.\n");
+        self.out.push_str("#import ");
+        escape::string_into(&mut self.out, PRELUDE);
+        self.out
+            .push_str(": *\n#let chapter-heading = [#heading(level: 1)[");
+        let title = match (&self.text.front.title, title_node) {
+            (Some(title), _) => {
+                let offset = self.text.text.find("title").unwrap_or(0);
+                let at = Location::from_offset(&self.text.path, &self.text.text, offset);
+                let len = self.out.len();
+                self.map.mark(len, at.line, at.column);
+                escape::markup_into(&mut self.out, title);
+                title.clone()
+            }
+            (None, Some(node)) => {
+                self.mark(node);
+                self.inlines(node);
+                plain_text(node)
+            }
+            (None, None) => {
+                escape::markup_into(&mut self.out, &slug);
+                slug.clone()
+            }
+        };
+        self.out.push_str("]#label(");
+        escape::string_into(&mut self.out, &label(&slug, lang, None));
+        self.out.push_str(")]\n#let sections = (\n[");
+
+        let base = top
+            .iter()
+            .filter(|n| !title_node.is_some_and(|t| std::ptr::eq(t, **n)))
+            .filter_map(|n| match n.data().value {
+                NodeValue::Heading(h) => Some(h.level),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(2);
+        let mut previous = 1u8;
+        let mut anchorizer = Anchorizer::new();
+        let mut sections = Vec::new();
+        let mut first_in_section = true;
+        for node in top {
+            let level = match node.data().value {
+                NodeValue::Heading(h) => Some(h.level),
+                _ => None,
+            };
+            let Some(level) = level else {
+                if !first_in_section {
+                    self.out.push_str("\n\n");
+                }
+                first_in_section = false;
+                self.block(node);
+                continue;
+            };
+            let anchor = anchorizer.anchorize(&plain_text(node));
+            if title_node.is_some_and(|t| std::ptr::eq(t, node)) {
+                continue;
+            }
+            // Never skip a level: `#` then `###` becomes levels 2 then 3.
+            let out_level = (level + 2).saturating_sub(base).clamp(2, previous + 1);
+            previous = out_level;
+            sections.push(SectionInfo {
+                level: out_level,
+                title: plain_text(node),
+                line: node.data().sourcepos.start.line,
+            });
+            self.out.push_str("],\n[");
+            self.mark(node);
+            self.out.push_str(&format!("#heading(level: {out_level})["));
+            self.inlines(node);
+            self.out.push_str("]#label(");
+            escape::string_into(&mut self.out, &label(&slug, lang, Some(&anchor)));
+            self.out.push(')');
+            first_in_section = false;
+        }
+        self.out.push_str("],\n)\n");
+        let _ = module;
+        (title, sections)
+    }
+
+    fn blocks(&mut self, parent: Node<'n>) {
+        for (i, node) in parent.children().enumerate() {
+            if i > 0 {
+                self.out.push_str("\n\n");
+            }
+            self.block(node);
+        }
+    }
+
+    fn block(&mut self, node: Node<'n>) {
+        self.mark(node);
+        let value = node.data().value.clone();
+        match value {
+            NodeValue::Paragraph => {
+                let only_image = node.first_child().is_some_and(|c| {
+                    matches!(c.data().value, NodeValue::Image(_)) && c.next_sibling().is_none()
+                });
+                if let (true, Some(child)) = (only_image, node.first_child()) {
+                    self.image_node(child, true);
+                } else {
+                    self.inlines(node);
+                }
+            }
+            NodeValue::Heading(_) => {
+                // A heading inside a quote or list item: kept as bold text,
+                // since the report's outline only has chapter sections.
+                self.out.push_str("#strong[");
+                self.inlines(node);
+                self.out.push(']');
+            }
+            NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) => {
+                self.out.push_str("#quote(block: true)[");
+                self.blocks(node);
+                self.out.push(']');
+            }
+            NodeValue::Alert(alert) => {
+                let kind = format!("{:?}", alert.alert_type).to_lowercase();
+                self.out.push_str("#renga-alert(");
+                escape::string_into(&mut self.out, &kind);
+                if let Some(title) = &alert.title {
+                    self.out.push_str(", title: [");
+                    escape::markup_into(&mut self.out, title);
+                    self.out.push(']');
+                }
+                self.out.push_str(")[");
+                self.blocks(node);
+                self.out.push(']');
+            }
+            NodeValue::List(list) => {
+                match list.list_type {
+                    ListType::Bullet => self.out.push_str("#list("),
+                    ListType::Ordered => {
+                        self.out.push_str(&format!("#enum(start: {}, ", list.start))
+                    }
+                }
+                self.out.push_str(if list.tight {
+                    "tight: true"
+                } else {
+                    "tight: false"
+                });
+                for item in node.children() {
+                    self.out.push_str(", [");
+                    self.mark(item);
+                    if let NodeValue::TaskItem(task) = &item.data().value {
+                        let done = task.symbol.is_some();
+                        self.out.push_str(if done {
+                            "#renga-task(true) "
+                        } else {
+                            "#renga-task(false) "
+                        });
+                    }
+                    self.blocks(item);
+                    self.out.push(']');
+                }
+                self.out.push(')');
+            }
+            NodeValue::Item(_) | NodeValue::TaskItem(_) => self.blocks(node),
+            NodeValue::CodeBlock(code) => {
+                let lang = code
+                    .info
+                    .split(|c: char| c == ',' || c == '{' || c.is_whitespace())
+                    .next()
+                    .unwrap_or("");
+                let literal = code.literal.strip_suffix('\n').unwrap_or(&code.literal);
+                self.out.push_str("#raw(block: true, ");
+                if !lang.is_empty() {
+                    self.out.push_str("lang: ");
+                    escape::string_into(&mut self.out, lang);
+                    self.out.push_str(", ");
+                }
+                escape::string_into(&mut self.out, literal);
+                self.out.push(')');
+            }
+            NodeValue::HtmlBlock(html) => self.html(node, &html.literal, true),
+            NodeValue::ThematicBreak => self.out.push_str("#renga-rule()"),
+            NodeValue::Table(table) => self.table(node, &table.alignments),
+            NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_) => {}
+            NodeValue::Math(math) => escape::markup_into(&mut self.out, &math.literal),
+            _ => {
+                // Anything else that holds blocks: keep its content.
+                if node.first_child().is_some_and(|c| c.data().value.block()) {
+                    self.blocks(node);
+                } else {
+                    self.inlines(node);
+                }
+            }
+        }
+    }
+
+    fn table(&mut self, node: Node<'n>, alignments: &[TableAlignment]) {
+        self.out.push_str(&format!(
+            "#table(columns: {}, align: (",
+            alignments.len().max(1)
+        ));
+        for a in alignments {
+            self.out.push_str(match a {
+                TableAlignment::Left | TableAlignment::None => "left, ",
+                TableAlignment::Center => "center, ",
+                TableAlignment::Right => "right, ",
+            });
+        }
+        self.out.push_str("),\n");
+        for row in node.children() {
+            let header = matches!(row.data().value, NodeValue::TableRow(true));
+            if header {
+                self.out.push_str("table.header(");
+            }
+            for cell in row.children() {
+                self.mark(cell);
+                self.out.push('[');
+                self.inlines(cell);
+                self.out.push_str("], ");
+            }
+            if header {
+                self.out.push_str("),");
+            }
+            self.out.push('\n');
+        }
+        self.out.push(')');
+    }
+
+    fn inlines(&mut self, parent: Node<'n>) {
+        let mut open_tags: Vec<String> = Vec::new();
+        let children: Vec<Node<'n>> = parent.children().collect();
+        let mut i = 0;
+        while i < children.len() {
+            let node = children[i];
+            // Adjacent text nodes are one run of text (shortcodes may span them).
+            if matches!(node.data().value, NodeValue::Text(_)) {
+                let mut run = String::new();
+                let start = i;
+                while let Some(NodeValue::Text(t)) = children.get(i).map(|n| n.data().value.clone())
+                {
+                    run.push_str(&t);
+                    i += 1;
+                }
+                self.mark(node);
+                self.text_run(children[start], &run);
+                continue;
+            }
+            self.mark(node);
+            let value = node.data().value.clone();
+            match value {
+                NodeValue::SoftBreak => {
+                    let before = i.checked_sub(1).and_then(|j| edge_char(children[j], false));
+                    let after = children.get(i + 1).and_then(|n| edge_char(n, true));
+                    if !(before.is_some_and(is_cjk) && after.is_some_and(is_cjk)) {
+                        self.out.push(' ');
+                    }
+                }
+                NodeValue::LineBreak => self.out.push_str("#linebreak() "),
+                NodeValue::Code(code) => {
+                    self.out.push_str("#raw(");
+                    escape::string_into(&mut self.out, &code.literal);
+                    self.out.push(')');
+                }
+                NodeValue::Emph => self.wrap(node, "#emph["),
+                NodeValue::Strong => self.wrap(node, "#strong["),
+                NodeValue::Strikethrough => self.wrap(node, "#strike["),
+                NodeValue::Superscript => self.wrap(node, "#super["),
+                NodeValue::Subscript => self.wrap(node, "#sub["),
+                NodeValue::Underline | NodeValue::Insert => self.wrap(node, "#underline["),
+                NodeValue::Highlight => self.wrap(node, "#highlight["),
+                NodeValue::Link(link) => self.link(node, &link.url),
+                NodeValue::Image(_) => self.image_node(node, false),
+                NodeValue::FootnoteReference(r) => self.footnote(node, &r.name),
+                NodeValue::HtmlInline(html) => self.html_inline(node, &html, &mut open_tags),
+                NodeValue::Math(math) => escape::markup_into(&mut self.out, &math.literal),
+                _ => self.inlines(node),
+            }
+            i += 1;
+        }
+        for _ in open_tags.drain(..) {
+            self.out.push(']');
+        }
+    }
+
+    fn wrap(&mut self, node: Node<'n>, open: &str) {
+        self.out.push_str(open);
+        self.inlines(node);
+        self.out.push(']');
+    }
+
+    /// Text with `{{metric id}}` shortcodes replaced by formatted values.
+    fn text_run(&mut self, node: Node<'n>, text: &str) {
+        let mut rest = text;
+        let mut consumed = 0;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}") else {
+                break;
+            };
+            let inner = rest[start + 2..start + len].trim();
+            let mut words = inner.split_whitespace();
+            if words.next() != Some("metric") {
+                escape::markup_into(&mut self.out, &rest[..start + 2]);
+                consumed += start + 2;
+                rest = &rest[start + 2..];
+                continue;
+            }
+            escape::markup_into(&mut self.out, &rest[..start]);
+            let key = words.next().unwrap_or("");
+            let field = words.next();
+            let pos = node.data().sourcepos.start;
+            let at = location_of(
+                &self.text.path,
+                &self.text.text,
+                pos.line,
+                pos.column,
+                consumed + start,
+            )
+            .with_len(len + 2);
+            self.metric(key, field, words.next().is_some(), at);
+            consumed += start + len + 2;
+            rest = &rest[start + len + 2..];
+        }
+        escape::markup_into(&mut self.out, rest);
+    }
+
+    fn metric(&mut self, key: &str, field: Option<&str>, extra: bool, at: Location) {
+        let lang = self.lang();
+        let Some(metric) = self.metrics.get(key) else {
+            let mut d =
+                Diagnostic::error("metric-unknown", format!("unknown metric `{key}`")).at(at);
+            if let Some(close) = self.metrics.closest(key) {
+                d = d.hint(format!("did you mean `{close}`?"));
+            } else {
+                d = d.hint("metric ids are `<agency>.<file>.<id>`, from data/<agency>/<file>.toml");
+            }
+            self.diagnostics.push(d);
+            escape::markup_into(&mut self.out, &format!("{{{{metric {key}}}}}"));
+            return;
+        };
+        let text = match (field, extra) {
+            (None, false) => {
+                let mut v = format::value_with_unit(metric.value, metric.unit, lang);
+                if metric.illustrative {
+                    if lang == Lang::En {
+                        v.push(' ');
+                    }
+                    v.push_str(format::illustrative_marker(lang));
+                }
+                v
+            }
+            (Some("date"), false) => format::date(metric.as_of, lang),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
+                        .at(at)
+                        .hint("write `{{metric ID}}` for the value or `{{metric ID date}}` for its as-of date"),
+                );
+                format!("{{{{metric {key}}}}}")
+            }
+        };
+        self.out.push_str("#renga-metric(");
+        escape::string_into(&mut self.out, &metric.key);
+        self.out.push_str(")[");
+        escape::markup_into(&mut self.out, &text);
+        self.out.push(']');
+    }
+
+    fn link(&mut self, node: Node<'n>, url: &str) {
+        match self.resolve_link(node, url) {
+            LinkTarget::External(url) => {
+                self.out.push_str("#link(");
+                escape::string_into(&mut self.out, &url);
+                self.out.push_str(")[");
+                self.inlines(node);
+                self.out.push(']');
+            }
+            LinkTarget::Label(label) => {
+                self.out.push_str("#renga-xref(label(");
+                escape::string_into(&mut self.out, &label);
+                self.out.push_str("))[");
+                self.inlines(node);
+                self.out.push(']');
+            }
+            LinkTarget::None => {
+                self.out.push_str("#[");
+                self.inlines(node);
+                self.out.push(']');
+            }
+        }
+    }
+
+    fn resolve_link(&mut self, node: Node<'n>, url: &str) -> LinkTarget {
+        if url.is_empty() {
+            return LinkTarget::None;
+        }
+        if has_scheme(url) {
+            return LinkTarget::External(url.to_string());
+        }
+        let (path, fragment) = match url.split_once('#') {
+            Some((p, f)) => (p, Some(f)),
+            None => (url, None),
+        };
+        let (slug, lang) = if path.is_empty() {
+            (self.chapter.slug.clone(), self.lang())
+        } else {
+            let Some(target) = normalize(&self.chapter.dir(), path) else {
+                self.warn(
+                    node,
+                    "link-outside",
+                    format!("link `{url}` leaves the project; it is set as text"),
+                );
+                return LinkTarget::None;
+            };
+            let parts: Vec<&str> = target.split('/').collect();
+            match parts.as_slice() {
+                ["chapters", slug, file] if file.ends_with(".md") => {
+                    let lang = Lang::from_code(file.trim_end_matches(".md"));
+                    match lang {
+                        Some(lang) if self.anchors.contains_key(&(slug.to_string(), lang)) => {
+                            (slug.to_string(), lang)
+                        }
+                        _ => {
+                            self.warn(node, "link-broken", format!("link `{url}` points to no chapter of this report; it is set as text"));
+                            return LinkTarget::None;
+                        }
+                    }
+                }
+                ["chapters", slug] | ["chapters", slug, ""]
+                    if self.anchors.contains_key(&(slug.to_string(), self.lang())) =>
+                {
+                    (slug.to_string(), self.lang())
+                }
+                _ => {
+                    self.warn(node, "link-file", format!("link `{url}` points to a file, not a chapter; it is set as text"))
+                        .hints
+                        .push("link to a chapter as `../NN-slug/en.md`, or to a web page with a full https:// address".into());
+                    return LinkTarget::None;
+                }
+            }
+        };
+        match fragment {
+            None | Some("") => LinkTarget::Label(label(&slug, lang, None)),
+            Some(anchor) => {
+                let known = self
+                    .anchors
+                    .get(&(slug.clone(), lang))
+                    .is_some_and(|set| set.contains(anchor));
+                if known {
+                    LinkTarget::Label(label(&slug, lang, Some(anchor)))
+                } else {
+                    self.warn(node, "link-anchor", format!("link `{url}`: chapters/{slug}/{lang}.md has no heading `#{anchor}`; it links to the chapter"));
+                    LinkTarget::Label(label(&slug, lang, None))
+                }
+            }
+        }
+    }
+
+    fn image_node(&mut self, node: Node<'n>, block: bool) {
+        let NodeValue::Image(link) = node.data().value.clone() else {
+            return;
+        };
+        let alt = plain_text(node);
+        self.image(node, &link.url, &alt, &link.title, block);
+    }
+
+    fn image(&mut self, node: Node<'n>, url: &str, alt: &str, title: &str, block: bool) {
+        if has_scheme(url) || url.starts_with("//") {
+            self.warn(
+                node,
+                "image-remote",
+                format!("remote image `{url}` is not fetched; a placeholder names it"),
+            )
+            .hints
+            .push("save the image beside the chapter and reference it relatively".into());
+            self.out.push_str("#renga-remote-image(");
+            escape::string_into(&mut self.out, url);
+            self.out.push_str(", ");
+            escape::string_into(&mut self.out, alt);
+            self.out.push(')');
+            return;
+        }
+        match self.image_path(url) {
+            Ok(path) => {
+                if alt.trim().is_empty() {
+                    self.error(node, "image-alt", format!("image `{url}` has no alt text"))
+                        .hints
+                        .push("describe the image for readers who cannot see it: ![what it shows](file.svg)".into());
+                }
+                if block {
+                    self.out.push_str("#figure(image(");
+                } else {
+                    self.out
+                        .push_str("#box(height: 1.2em, image(height: 1.2em, ");
+                }
+                escape::string_into(&mut self.out, &path);
+                self.out.push_str(", alt: ");
+                escape::string_into(&mut self.out, alt);
+                self.out.push(')');
+                if block && !title.is_empty() {
+                    self.out.push_str(", caption: [");
+                    escape::markup_into(&mut self.out, title);
+                    self.out.push(']');
+                }
+                self.out.push(')');
+            }
+            Err(d) => {
+                let at = self.here(node);
+                self.diagnostics.push(d.at(at));
+                // Keep the author's words visible even though the image is not.
+                escape::markup_into(&mut self.out, alt);
+            }
+        }
+    }
+
+    /// The virtual path of an image referenced from this chapter, checked to
+    /// stay inside the project and to exist.
+    fn image_path(&self, url: &str) -> Result<String, Diagnostic> {
+        let decoded = percent_decode(url);
+        if decoded.starts_with('/')
+            || decoded.starts_with('\\')
+            || Path::new(&decoded).is_absolute()
+        {
+            return Err(
+                Diagnostic::error("image-path", format!("image path `{url}` is absolute"))
+                    .hint("reference images relative to the chapter file, e.g. `figure.svg`"),
+            );
+        }
+        let Some(rel) = normalize(&self.chapter.dir(), &decoded) else {
+            return Err(Diagnostic::error(
+                "image-outside",
+                format!("image path `{url}` leaves the project folder"),
+            ));
+        };
+        let real = self.root.join(&rel);
+        if !real.is_file() {
+            return Err(Diagnostic::error(
+                "image-missing",
+                format!("image `{url}` not found (looked for {rel})"),
+            ));
+        }
+        if let (Ok(root), Ok(file)) = (self.root.canonicalize(), real.canonicalize())
+            && !file.starts_with(&root)
+        {
+            return Err(Diagnostic::error(
+                "image-outside",
+                format!("image `{url}` is a link to a file outside the project"),
+            ));
+        }
+        let ext = rel.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+        if !matches!(
+            ext.as_str(),
+            "svg" | "png" | "jpg" | "jpeg" | "gif" | "webp"
+        ) {
+            return Err(Diagnostic::error(
+                "image-format",
+                format!("image `{url}` is not SVG, PNG, JPEG, GIF or WebP"),
+            ));
+        }
+        Ok(format!("/{rel}"))
+    }
+
+    fn footnote(&mut self, node: Node<'n>, name: &str) {
+        let label = format!("fn-{}-{}-{}", self.chapter.slug, self.lang(), name);
+        if self.footnotes_used.contains(name) {
+            self.out.push_str("#footnote(label(");
+            escape::string_into(&mut self.out, &label);
+            self.out.push_str("))");
+            return;
+        }
+        let Some(def) = self.footnotes.get(name).copied() else {
+            self.warn(
+                node,
+                "footnote-missing",
+                format!("footnote `[^{name}]` has no definition"),
+            );
+            escape::markup_into(&mut self.out, &format!("[^{name}]"));
+            return;
+        };
+        self.footnotes_used.insert(name.to_string());
+        self.out.push_str("#footnote[");
+        self.blocks(def);
+        self.out.push_str("]#label(");
+        escape::string_into(&mut self.out, &label);
+        self.out.push(')');
+    }
+
+    fn html_inline(&mut self, node: Node<'n>, html: &str, open: &mut Vec<String>) {
+        let Some(tag) = Tag::parse(html) else {
+            // Comments, declarations, processing instructions: not content.
+            if !html.starts_with("<!--") {
+                self.warn(
+                    node,
+                    "html",
+                    format!("raw HTML `{}` is not typeset", html.trim()),
+                );
+            }
+            return;
+        };
+        self.tag(node, &tag, open);
+    }
+
+    fn tag(&mut self, node: Node<'n>, tag: &Tag, open: &mut Vec<String>) {
+        match tag.name.as_str() {
+            "br" => self.out.push_str("#linebreak() "),
+            "wbr" => {}
+            "img" => {
+                let src = tag.attr("src").unwrap_or_default();
+                let alt = tag.attr("alt").unwrap_or_default();
+                let title = tag.attr("title").unwrap_or_default();
+                self.image(node, &src, &alt, &title, false);
+            }
+            "a" if !tag.closing => {
+                let href = tag.attr("href").unwrap_or_default();
+                let target = self.resolve_link(node, &href);
+                match target {
+                    LinkTarget::External(url) => {
+                        self.out.push_str("#link(");
+                        escape::string_into(&mut self.out, &url);
+                        self.out.push_str(")[");
+                    }
+                    LinkTarget::Label(l) => {
+                        self.out.push_str("#renga-xref(label(");
+                        escape::string_into(&mut self.out, &l);
+                        self.out.push_str("))[");
+                    }
+                    LinkTarget::None => self.out.push_str("#["),
+                }
+                open.push("a".into());
+            }
+            name => {
+                let known = name == "a" || html_inline_open(name).is_some();
+                if !known {
+                    if self.warned_tags.insert(name.to_string()) {
+                        self.warn(
+                            node,
+                            "html",
+                            format!("HTML tag <{name}> has no rendering; its text is kept"),
+                        );
+                    }
+                    return;
+                }
+                if tag.closing {
+                    if let Some(pos) = open.iter().rposition(|t| t == name) {
+                        for _ in pos..open.len() {
+                            self.out.push(']');
+                        }
+                        open.truncate(pos);
+                    }
+                } else if !tag.self_closing
+                    && let Some(typst) = html_inline_open(name)
+                {
+                    self.out.push_str(typst);
+                    open.push(name.to_string());
+                }
+            }
+        }
+    }
+
+    /// A raw HTML block: tags with a rendering are rendered, the text of
+    /// everything else is kept.
+    fn html(&mut self, node: Node<'n>, html: &str, _block: bool) {
+        let mut open = Vec::new();
+        let mut rest = html;
+        while !rest.is_empty() {
+            if let Some(comment) = rest.strip_prefix("<!--") {
+                rest = comment.find("-->").map_or("", |i| &comment[i + 3..]);
+                continue;
+            }
+            if rest.starts_with('<')
+                && let Some(end) = rest.find('>')
+                && let Some(tag) = Tag::parse(&rest[..=end])
+            {
+                if matches!(
+                    tag.name.as_str(),
+                    "p" | "div" | "details" | "section" | "article"
+                ) && !open.is_empty()
+                {
+                    // Block boundaries inside an open inline tag stay inline.
+                }
+                self.tag(node, &tag, &mut open);
+                if matches!(tag.name.as_str(), "script" | "style") && !tag.closing {
+                    // Their text is code, not prose, but it is still the author's: kept.
+                }
+                rest = &rest[end + 1..];
+                continue;
+            }
+            let next = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
+            let text = decode_entities(&rest[..next]);
+            let collapsed: Vec<&str> = text.split_whitespace().collect();
+            if !collapsed.is_empty() {
+                if text.starts_with(char::is_whitespace) && !self.out.ends_with(['[', ' ', '\n']) {
+                    self.out.push(' ');
+                }
+                escape::markup_into(&mut self.out, &collapsed.join(" "));
+                if text.ends_with(char::is_whitespace) {
+                    self.out.push(' ');
+                }
+            }
+            rest = &rest[next..];
+        }
+        for _ in open {
+            self.out.push(']');
+        }
+    }
+}
+
+enum LinkTarget {
+    External(String),
+    Label(String),
+    None,
+}
+
+/// A parsed HTML tag.
+#[derive(Debug, PartialEq)]
+struct Tag {
+    name: String,
+    closing: bool,
+    self_closing: bool,
+    attrs: Vec<(String, String)>,
+}
+
+impl Tag {
+    fn parse(html: &str) -> Option<Tag> {
+        let inner = html.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let (closing, inner) = match inner.strip_prefix('/') {
+            Some(rest) => (true, rest),
+            None => (false, inner),
+        };
+        let (inner, self_closing) = match inner.trim_end().strip_suffix('/') {
+            Some(rest) => (rest, true),
+            None => (inner, false),
+        };
+        let name_end = inner
+            .find(|c: char| c.is_whitespace())
+            .unwrap_or(inner.len());
+        let name = inner[..name_end].to_ascii_lowercase();
+        if name.is_empty()
+            || !name.chars().next()?.is_ascii_alphabetic()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return None;
+        }
+        let mut attrs = Vec::new();
+        let mut rest = inner[name_end..].trim_start();
+        while !rest.is_empty() {
+            let key_end = rest
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            let key = rest[..key_end].to_ascii_lowercase();
+            rest = rest[key_end..].trim_start();
+            let mut value = String::new();
+            if let Some(after) = rest.strip_prefix('=') {
+                let after = after.trim_start();
+                let (v, r) = match after.chars().next() {
+                    Some(q @ ('"' | '\'')) => {
+                        let body = &after[1..];
+                        let end = body.find(q).unwrap_or(body.len());
+                        (&body[..end], body.get(end + 1..).unwrap_or(""))
+                    }
+                    _ => {
+                        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                        (&after[..end], &after[end..])
+                    }
+                };
+                value = decode_entities(v);
+                rest = r.trim_start();
+            }
+            if key.is_empty() {
+                break;
+            }
+            attrs.push((key, value));
+        }
+        Some(Tag {
+            name,
+            closing,
+            self_closing,
+            attrs,
+        })
+    }
+
+    fn attr(&self, key: &str) -> Option<String> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Decodes the HTML entities authors actually write; others stay as written.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let ch = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                "copy" => Some('©'),
+                "mdash" => Some('—'),
+                "ndash" => Some('–'),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            ch.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len() + 0
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+fn has_scheme(url: &str) -> bool {
+    match url.split_once(':') {
+        Some((scheme, _)) => {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// Joins `path` to the folder `base` (both relative to the project root)
+/// lexically; `None` if the result would leave the root.
+pub fn normalize(base: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<String> = base
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect();
+    for comp in Path::new(path).components() {
+        match comp {
+            Component::Normal(p) => parts.push(p.to_str()?.to_string()),
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The text of a node and its descendants, as a reader would say it.
+pub fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
+    let mut out = String::new();
+    for d in node.descendants() {
+        match &d.data().value {
+            NodeValue::Text(t) => out.push_str(t),
+            NodeValue::Code(c) => out.push_str(&c.literal),
+            NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The first (or last) character a node shows, looking into its children.
+fn edge_char<'a>(node: &'a AstNode<'a>, first: bool) -> Option<char> {
+    match &node.data().value {
+        NodeValue::Text(t) => {
+            if first {
+                t.chars().next()
+            } else {
+                t.chars().next_back()
+            }
+        }
+        NodeValue::Code(c) => {
+            if first {
+                c.literal.chars().next()
+            } else {
+                c.literal.chars().next_back()
+            }
+        }
+        _ => {
+            let child = if first {
+                node.first_child()
+            } else {
+                node.last_child()
+            };
+            child.and_then(|c| edge_char(c, first))
+        }
+    }
+}
+
+/// Characters of scripts written without spaces between words.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x2FFF // radicals, Kangxi
+        | 0x3000..=0x303F // CJK symbols and punctuation
+        | 0x3040..=0x30FF // hiragana, katakana
+        | 0x3100..=0x31FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF
+        | 0xFF00..=0xFFEF // full-width forms
+        | 0x20000..=0x3FFFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_parse_with_attributes() {
+        let t = Tag::parse(r#"<img src="a b.svg" alt='x &amp; y' />"#).unwrap();
+        assert_eq!(t.name, "img");
+        assert!(t.self_closing);
+        assert_eq!(t.attr("src").as_deref(), Some("a b.svg"));
+        assert_eq!(t.attr("alt").as_deref(), Some("x & y"));
+        assert!(Tag::parse("</sub>").unwrap().closing);
+        assert!(Tag::parse("<!-- c -->").is_none());
+    }
+
+    #[test]
+    fn normalize_refuses_to_leave_the_root() {
+        assert_eq!(
+            normalize("chapters/01-a", "fig.svg").as_deref(),
+            Some("chapters/01-a/fig.svg")
+        );
+        assert_eq!(
+            normalize("chapters/01-a", "../02-b/en.md").as_deref(),
+            Some("chapters/02-b/en.md")
+        );
+        assert_eq!(normalize("chapters/01-a", "../../../etc/passwd"), None);
+        assert_eq!(normalize("chapters/01-a", "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn entities_decode() {
+        assert_eq!(
+            decode_entities("a &amp; b &#65;&#x42; &unknown; &"),
+            "a & b AB &unknown; &"
+        );
+    }
+
+    #[test]
+    fn schemes_are_recognised() {
+        assert!(has_scheme("https://x"));
+        assert!(has_scheme("mailto:a@b"));
+        assert!(!has_scheme("../a.md"));
+        assert!(!has_scheme("c:")); // too short to be a scheme we honour; a drive letter
+    }
+
+    #[test]
+    fn source_map_finds_the_nearest_mark() {
+        let mut m = SourceMap::default();
+        m.mark(0, 1, 1);
+        m.mark(10, 3, 5);
+        m.mark(20, 4, 1);
+        assert_eq!(m.lookup(15), Some((3, 5)));
+        assert_eq!(m.lookup(25), Some((4, 1)));
+        assert_eq!(m.lookup(0), Some((1, 1)));
+    }
+
+    #[test]
+    fn cjk_detection() {
+        assert!(is_cjk('デ'));
+        assert!(is_cjk('庁'));
+        assert!(is_cjk('。'));
+        assert!(!is_cjk('a'));
+    }
+}

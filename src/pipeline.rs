@@ -1,0 +1,840 @@
+//! The stages wired together: load → convert → template → typeset → export.
+//! `compile`, `check` and `watch` are drivers over this one pipeline.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use typst::WorldExt;
+use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
+use typst::foundations::{Datetime, Smart};
+use typst::syntax::{FileId, Span};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::format;
+use crate::lang::{Lang, Localized};
+use crate::markdown::{self, Converted};
+use crate::project::{self, Date, Metric, Project};
+use crate::template::{Rendered, Templates};
+use crate::world::{EditionWorld, Sources, file_id};
+
+/// One of the PDFs a report is published as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+pub enum Edition {
+    /// English.
+    #[value(name = "en")]
+    #[serde(rename = "en")]
+    En,
+    /// Japanese.
+    #[value(name = "ja")]
+    #[serde(rename = "ja")]
+    Ja,
+    /// English and Japanese side by side.
+    #[value(name = "en-ja")]
+    #[serde(rename = "en-ja")]
+    Bilingual,
+}
+
+impl Edition {
+    pub const ALL: [Edition; 3] = [Edition::En, Edition::Ja, Edition::Bilingual];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Edition::En => "en",
+            Edition::Ja => "ja",
+            Edition::Bilingual => "en-ja",
+        }
+    }
+
+    pub fn langs(self) -> &'static [Lang] {
+        match self {
+            Edition::En => &[Lang::En],
+            Edition::Ja => &[Lang::Ja],
+            Edition::Bilingual => &[Lang::En, Lang::Ja],
+        }
+    }
+
+    fn main_path(self) -> String {
+        format!("/.renga/main-{}.typ", self.code())
+    }
+}
+
+/// How far the pipeline goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goal {
+    /// Lay out every edition but write nothing (`renga check`).
+    Layout,
+    /// Lay out and export PDF bytes.
+    Pdf,
+}
+
+#[derive(Debug, Default)]
+pub struct Timings {
+    pub stages: Vec<(String, Duration)>,
+}
+
+impl Timings {
+    fn record<T>(&mut self, name: impl Into<String>, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.stages.push((name.into(), start.elapsed()));
+        out
+    }
+
+    pub fn total(&self) -> Duration {
+        self.stages.iter().map(|s| s.1).sum()
+    }
+}
+
+pub struct EditionOutput {
+    pub edition: Edition,
+    pub pages: usize,
+    pub pdf: Option<Vec<u8>>,
+}
+
+/// The document date: `SOURCE_DATE_EPOCH` when set (reproducible-builds
+/// convention), otherwise the publication date in report.toml.
+pub fn document_date(project_date: Date) -> Date {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(date_from_epoch)
+        .unwrap_or(project_date)
+}
+
+/// Civil date of a Unix timestamp (UTC), after Howard Hinnant's algorithm.
+fn date_from_epoch(secs: i64) -> Date {
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+    Date { year, month, day }
+}
+
+/// A project taken through conversion and templating, ready to typeset.
+pub struct Prepared {
+    pub project: Project,
+    pub converted: Vec<Converted>,
+    pub templates: Templates,
+    pub rendered: HashMap<FileId, Rendered>,
+    pub sources: Sources,
+    pub editions: Vec<Edition>,
+    pub date: Date,
+}
+
+/// Loads, converts and templates the project for `editions`. Returns `None`
+/// if errors stop the build before typesetting.
+pub fn prepare(
+    root: &std::path::Path,
+    editions: &[Edition],
+    diags: &mut Diagnostics,
+    timings: &mut Timings,
+) -> Option<Prepared> {
+    let project = timings.record("load", || project::load(root, diags))?;
+    let langs: Vec<Lang> = Lang::ALL
+        .into_iter()
+        .filter(|l| editions.iter().any(|e| e.langs().contains(l)))
+        .collect();
+
+    for chapter in &project.chapters {
+        for &lang in &langs {
+            if chapter.text(lang).is_none() {
+                let have = chapter
+                    .texts
+                    .values()
+                    .next()
+                    .map(|t| t.path.clone())
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::error("translation-missing", format!("chapter {} has no {lang}.md", chapter.slug))
+                        .at(Location::file(have))
+                        .hint(format!("add chapters/{}/{lang}.md, or build only the editions that exist with --lang", chapter.slug)),
+                );
+            }
+        }
+    }
+
+    let converted = timings.record("convert", || {
+        let anchors = markdown::collect_anchors(&project);
+        let mut out = Vec::new();
+        for chapter in &project.chapters {
+            for &lang in &langs {
+                if let Some(text) = chapter.text(lang) {
+                    out.push(markdown::convert(&project, &anchors, chapter, text));
+                }
+            }
+        }
+        out
+    });
+    for c in &converted {
+        diags.extend(c.diagnostics.iter().cloned());
+    }
+    if editions.contains(&Edition::Bilingual) {
+        check_alignment(&project, &converted, diags);
+    }
+
+    let templates = match timings.record("templates", || Templates::load(&project.root)) {
+        Ok(t) => t,
+        Err(errors) => {
+            diags.extend(errors);
+            return None;
+        }
+    };
+    let date = document_date(project.manifest.date);
+    let mut sources = Sources::new(&project.root, date);
+    let mut rendered = HashMap::new();
+    let ok = timings.record("render", || {
+        let mut ok = true;
+        let prelude_ctx = minijinja::Value::from(minijinja::value::Serde(context(
+            &project,
+            &converted,
+            Edition::En,
+            date,
+        )));
+        match templates.render("prelude.typ", prelude_ctx) {
+            Ok(r) => {
+                let id = sources.set_source(markdown::PRELUDE, &r.text);
+                rendered.insert(id, r);
+            }
+            Err(d) => {
+                diags.push(d);
+                ok = false;
+            }
+        }
+        for &edition in editions {
+            let ctx = minijinja::Value::from(minijinja::value::Serde(context(
+                &project, &converted, edition, date,
+            )));
+            match templates.render("main.typ", ctx) {
+                Ok(r) => {
+                    let id = sources.set_source(&edition.main_path(), &r.text);
+                    rendered.insert(id, r);
+                }
+                Err(d) => {
+                    diags.push(d);
+                    ok = false;
+                }
+            }
+        }
+        ok
+    });
+    for c in &converted {
+        sources.set_source(&c.module, &c.source);
+    }
+    sources.set_data("/.renga/metrics.json", metrics_json(&project.metrics.list));
+    if !ok || diags.has_errors() {
+        return None;
+    }
+    Some(Prepared {
+        project,
+        converted,
+        templates,
+        rendered,
+        sources,
+        editions: editions.to_vec(),
+        date,
+    })
+}
+
+/// Warns where the bilingual edition cannot align the two languages section by section.
+fn check_alignment(project: &Project, converted: &[Converted], diags: &mut Diagnostics) {
+    for chapter in &project.chapters {
+        let find = |lang| {
+            converted
+                .iter()
+                .find(|c| c.slug == chapter.slug && c.lang == lang)
+        };
+        let (Some(en), Some(ja)) = (find(Lang::En), find(Lang::Ja)) else {
+            continue;
+        };
+        let levels = |c: &Converted| c.sections.iter().map(|s| s.level).collect::<Vec<_>>();
+        if levels(en) != levels(ja) {
+            let first_diff = en
+                .sections
+                .iter()
+                .zip(&ja.sections)
+                .position(|(a, b)| a.level != b.level);
+            let line = first_diff.map(|i| ja.sections[i].line).unwrap_or(1);
+            diags.push(
+                Diagnostic::warning(
+                    "sections-misaligned",
+                    format!(
+                        "{} has {} sections and {} has {}, or their levels differ: the bilingual edition pairs them in order",
+                        en.path,
+                        en.sections.len(),
+                        ja.path,
+                        ja.sections.len()
+                    ),
+                )
+                .at(Location::new(&ja.path, line, 1))
+                .hint("give both languages the same headings in the same order"),
+            );
+        }
+    }
+}
+
+fn metrics_json(metrics: &[Metric]) -> Vec<u8> {
+    serde_json::to_vec_pretty(&serde_json::json!({ "metrics": metrics })).unwrap_or_default()
+}
+
+impl Prepared {
+    /// Typesets (and, for [`Goal::Pdf`], exports) every edition, in parallel.
+    pub fn typeset(
+        &self,
+        goal: Goal,
+        diags: &mut Diagnostics,
+        timings: &mut Timings,
+    ) -> Vec<EditionOutput> {
+        let results: Vec<(EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = self
+                    .editions
+                    .iter()
+                    .map(|&edition| scope.spawn(move || self.typeset_edition(edition, goal)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("typesetting thread panicked"))
+                    .collect()
+            });
+        let mut outputs = Vec::new();
+        for (output, d, t) in results {
+            diags.extend(d);
+            timings.stages.extend(t);
+            outputs.push(output);
+        }
+        diags.dedup();
+        outputs
+    }
+
+    fn typeset_edition(
+        &self,
+        edition: Edition,
+        goal: Goal,
+    ) -> (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>) {
+        let world = self.sources.world(file_id(&edition.main_path()));
+        let mut diags = Vec::new();
+        let mut times = Vec::new();
+        let start = Instant::now();
+        let result = typst::compile::<PagedDocument>(&world);
+        times.push((format!("layout {}", edition.code()), start.elapsed()));
+        diags.extend(result.warnings.iter().map(|w| self.diagnostic(&world, w)));
+        let document = match result.output {
+            Ok(doc) => doc,
+            Err(errors) => {
+                diags.extend(errors.iter().map(|e| self.diagnostic(&world, e)));
+                return (
+                    EditionOutput {
+                        edition,
+                        pages: 0,
+                        pdf: None,
+                    },
+                    diags,
+                    times,
+                );
+            }
+        };
+        let pages = document.pages().len();
+        let mut pdf = None;
+        if goal == Goal::Pdf {
+            let start = Instant::now();
+            match typst_pdf::pdf(&document, &self.pdf_options(edition)) {
+                Ok(bytes) => pdf = Some(bytes),
+                Err(errors) => diags.extend(errors.iter().map(|e| self.diagnostic(&world, e))),
+            }
+            times.push((format!("pdf {}", edition.code()), start.elapsed()));
+        }
+        (
+            EditionOutput {
+                edition,
+                pages,
+                pdf,
+            },
+            diags,
+            times,
+        )
+    }
+
+    fn pdf_options(&self, edition: Edition) -> PdfOptions {
+        let date = self.date;
+        let datetime = Datetime::from_ymd(i32::from(date.year), date.month, date.day);
+        PdfOptions {
+            ident: Smart::Custom(self.ident(edition)),
+            creator: Smart::Custom(Some(format!(
+                "renga {} (typst 0.15.1)",
+                env!("CARGO_PKG_VERSION")
+            ))),
+            timestamp: datetime.map(Timestamp::new_utc),
+            standards: PdfStandards::new(&[PdfStandard::A_3a, PdfStandard::Ua_1])
+                .expect("PDF/A-3a and PDF/UA-1 combine"),
+            tagged: true,
+            ..PdfOptions::default()
+        }
+    }
+
+    /// A PDF identifier derived from everything the edition is made of.
+    fn ident(&self, edition: Edition) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(edition.code());
+        hasher.update(
+            self.sources
+                .source_text(file_id(&edition.main_path()))
+                .unwrap_or_default(),
+        );
+        for c in &self.converted {
+            hasher.update(&c.source);
+        }
+        hasher.update(metrics_json(&self.project.metrics.list));
+        let digest = hasher.finalize();
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A typst diagnostic, placed in the author's file.
+    fn diagnostic(&self, world: &EditionWorld, d: &SourceDiagnostic) -> Diagnostic {
+        let mut out = match d.severity {
+            TypstSeverity::Error => Diagnostic::error("typst", d.message.to_string()),
+            TypstSeverity::Warning => Diagnostic::warning("typst", d.message.to_string()),
+        };
+        if let Some(loc) = self.locate(world, d.span.id(), world.range(d.span)) {
+            out = out.at(loc);
+        }
+        for hint in &d.hints {
+            out = out.hint(hint.v.to_string());
+        }
+        for point in &d.trace {
+            let span: Span = point.span;
+            if let Some(loc) = self.locate(world, span.id(), world.range(span)) {
+                out = out.hint(format!("{} ({}:{})", point.v, loc.file, loc.line));
+            }
+        }
+        out
+    }
+
+    fn locate(
+        &self,
+        world: &EditionWorld,
+        id: Option<FileId>,
+        range: Option<std::ops::Range<usize>>,
+    ) -> Option<Location> {
+        let id = id?;
+        let start = range.as_ref().map_or(0, |r| r.start);
+        if let Some(c) = self.converted.iter().find(|c| file_id(&c.module) == id) {
+            let text = self
+                .project
+                .chapters
+                .iter()
+                .find(|ch| ch.slug == c.slug)?
+                .text(c.lang)?;
+            let mut loc = c.locate(&text.text, start);
+            loc.len = 0;
+            return Some(loc);
+        }
+        if let Some(r) = self.rendered.get(&id) {
+            return self.templates.locate(r, start);
+        }
+        // A file of the project itself.
+        let path = id.vpath().get_without_slash().to_string();
+        let text = typst::World::file(world, id)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        Some(Location::from_offset(path, &text, start))
+    }
+}
+
+// ---- Template context -------------------------------------------------------
+
+#[derive(Serialize)]
+struct DateCtx {
+    year: u16,
+    month: u8,
+    day: u8,
+    iso: String,
+    en: String,
+    ja: String,
+}
+
+impl DateCtx {
+    fn new(d: Date) -> Self {
+        Self {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+            iso: d.to_string(),
+            en: format::date(d, Lang::En),
+            ja: format::date(d, Lang::Ja),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ChapterCtx<'a> {
+    number: u32,
+    slug: &'a str,
+    authors: Vec<String>,
+    lead: Option<&'a project::Agency>,
+    /// By language code: the module to import and the chapter's title.
+    texts: HashMap<&'static str, TextCtx>,
+}
+
+#[derive(Serialize)]
+struct TextCtx {
+    module: String,
+    title: String,
+    path: String,
+}
+
+#[derive(Serialize)]
+struct CellCtx {
+    key: String,
+    agency: String,
+    value: f64,
+    /// Formatted value with unit (and the illustrative marker).
+    text: Localized,
+    as_of: Localized,
+    illustrative: bool,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct RowCtx {
+    id: String,
+    label: Localized,
+    /// One cell per agency, in report.toml order; `none` where an agency has no figure.
+    cells: Vec<Option<CellCtx>>,
+}
+
+#[derive(Serialize)]
+struct BarCtx {
+    agency: String,
+    /// Value as a share of the row's largest, 0–1.
+    share: f64,
+    text: Localized,
+}
+
+#[derive(Serialize)]
+struct ChartRowCtx {
+    label: Localized,
+    bars: Vec<BarCtx>,
+}
+
+#[derive(Serialize)]
+struct TopicCtx {
+    id: String,
+    title: Localized,
+    rows: Vec<RowCtx>,
+    chart: Vec<ChartRowCtx>,
+    /// Alt text of the chart, generated from its data.
+    chart_alt: Localized,
+}
+
+#[derive(Serialize)]
+struct MetricCtx<'a> {
+    key: &'a str,
+    agency: &'a str,
+    label: &'a Localized,
+    text: Localized,
+    as_of: Localized,
+    source: &'a str,
+    url: Option<&'a str>,
+    illustrative: bool,
+    note: Option<&'a Localized>,
+}
+
+#[derive(Serialize)]
+struct EditionCtx {
+    code: &'static str,
+    langs: Vec<&'static str>,
+    bilingual: bool,
+    /// The language of the edition's own text (English for the bilingual).
+    lang: &'static str,
+    region: &'static str,
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    edition: EditionCtx,
+    report: &'a project::Manifest,
+    date: DateCtx,
+    chapters: Vec<ChapterCtx<'a>>,
+    topics: Vec<TopicCtx>,
+    metrics: Vec<MetricCtx<'a>>,
+    renga_version: &'static str,
+    illustrative_marker: Localized,
+}
+
+fn both(f: impl Fn(Lang) -> String) -> Localized {
+    Localized {
+        en: f(Lang::En),
+        ja: f(Lang::Ja),
+    }
+}
+
+fn metric_text(m: &Metric, lang: Lang) -> String {
+    let mut v = format::value_with_unit(m.value, m.unit, lang);
+    if m.illustrative {
+        if lang == Lang::En {
+            v.push(' ');
+        }
+        v.push_str(format::illustrative_marker(lang));
+    }
+    v
+}
+
+fn context<'a>(
+    project: &'a Project,
+    converted: &[Converted],
+    edition: Edition,
+    date: Date,
+) -> Context<'a> {
+    let manifest = &project.manifest;
+    let primary = edition.langs()[0];
+    let chapters = project
+        .chapters
+        .iter()
+        .map(|ch| {
+            let front = ch
+                .text(primary)
+                .or_else(|| ch.texts.values().next())
+                .map(|t| &t.front);
+            let texts = converted
+                .iter()
+                .filter(|c| c.slug == ch.slug)
+                .map(|c| {
+                    (
+                        c.lang.code(),
+                        TextCtx {
+                            module: c.module.clone(),
+                            title: c.title.clone(),
+                            path: c.path.clone(),
+                        },
+                    )
+                })
+                .collect();
+            ChapterCtx {
+                number: ch.number,
+                slug: &ch.slug,
+                authors: front.map(|f| f.authors.clone()).unwrap_or_default(),
+                lead: front
+                    .and_then(|f| f.lead.as_deref())
+                    .and_then(|id| project.agency(id)),
+                texts,
+            }
+        })
+        .collect();
+
+    let metrics = &project.metrics;
+    let topics = metrics
+        .topics
+        .iter()
+        .map(|topic| {
+            let mut ids: Vec<&str> = Vec::new();
+            for m in metrics.list.iter().filter(|m| m.topic == topic.id) {
+                if !ids.contains(&m.id.as_str()) {
+                    ids.push(&m.id);
+                }
+            }
+            let rows: Vec<RowCtx> = ids
+                .iter()
+                .map(|id| {
+                    let found: Vec<Option<&Metric>> = manifest
+                        .agencies
+                        .iter()
+                        .map(|a| metrics.get(&format!("{}.{}.{}", a.id, topic.id, id)))
+                        .collect();
+                    let first = found
+                        .iter()
+                        .flatten()
+                        .next()
+                        .expect("a row has at least one metric");
+                    let label = if found.iter().flatten().all(|m| m.label == first.label) {
+                        first.label.clone()
+                    } else {
+                        both(|l| {
+                            found
+                                .iter()
+                                .flatten()
+                                .map(|m| m.label.get(l).to_string())
+                                .collect::<Vec<_>>()
+                                .join(" / ")
+                        })
+                    };
+                    let cells = found
+                        .iter()
+                        .map(|m| {
+                            m.map(|m| CellCtx {
+                                key: m.key.clone(),
+                                agency: m.agency.clone(),
+                                value: m.value,
+                                text: both(|l| metric_text(m, l)),
+                                as_of: both(|l| format::date(m.as_of, l)),
+                                illustrative: m.illustrative,
+                                source: m.source.clone(),
+                            })
+                        })
+                        .collect();
+                    RowCtx {
+                        id: id.to_string(),
+                        label,
+                        cells,
+                    }
+                })
+                .collect();
+            // Chart the rows whose figures share a unit and can be compared.
+            let chart: Vec<ChartRowCtx> = ids
+                .iter()
+                .filter_map(|id| {
+                    let found: Vec<&Metric> = manifest
+                        .agencies
+                        .iter()
+                        .filter_map(|a| metrics.get(&format!("{}.{}.{}", a.id, topic.id, id)))
+                        .collect();
+                    let unit = found.first()?.unit;
+                    if found.len() < 2 || found.iter().any(|m| m.unit != unit || m.value < 0.0) {
+                        return None;
+                    }
+                    let max = found.iter().map(|m| m.value).fold(0.0, f64::max);
+                    let label = if found.iter().all(|m| m.label == found[0].label) {
+                        found[0].label.clone()
+                    } else {
+                        both(|l| {
+                            found
+                                .iter()
+                                .map(|m| m.label.get(l).to_string())
+                                .collect::<Vec<_>>()
+                                .join(" / ")
+                        })
+                    };
+                    Some(ChartRowCtx {
+                        label,
+                        bars: found
+                            .iter()
+                            .map(|m| BarCtx {
+                                agency: m.agency.clone(),
+                                share: if max > 0.0 { m.value / max } else { 0.0 },
+                                text: both(|l| metric_text(m, l)),
+                            })
+                            .collect(),
+                    })
+                })
+                .collect();
+            let chart_alt = both(|l| chart_alt(project, &topic.title, &chart, l));
+            TopicCtx {
+                id: topic.id.clone(),
+                title: topic.title.clone(),
+                rows,
+                chart,
+                chart_alt,
+            }
+        })
+        .collect();
+
+    let metric_list = metrics
+        .list
+        .iter()
+        .map(|m| MetricCtx {
+            key: &m.key,
+            agency: &m.agency,
+            label: &m.label,
+            text: both(|l| metric_text(m, l)),
+            as_of: both(|l| format::date(m.as_of, l)),
+            source: &m.source,
+            url: m.url.as_deref(),
+            illustrative: m.illustrative,
+            note: m.note.as_ref(),
+        })
+        .collect();
+
+    Context {
+        edition: EditionCtx {
+            code: edition.code(),
+            langs: edition.langs().iter().map(|l| l.code()).collect(),
+            bilingual: edition == Edition::Bilingual,
+            lang: primary.code(),
+            region: primary.region(),
+        },
+        report: manifest,
+        date: DateCtx::new(date),
+        chapters,
+        topics,
+        metrics: metric_list,
+        renga_version: env!("CARGO_PKG_VERSION"),
+        illustrative_marker: both(|l| format::illustrative_marker(l).to_string()),
+    }
+}
+
+/// "Bar chart comparing Digital identity: Singpass users: GovTech 4,500,000 people, …"
+fn chart_alt(project: &Project, title: &Localized, rows: &[ChartRowCtx], lang: Lang) -> String {
+    let name = |id: &str| {
+        project
+            .agency(id)
+            .map_or(id.to_string(), |a| a.short.get(lang).to_string())
+    };
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let bars: Vec<String> = r
+                .bars
+                .iter()
+                .map(|b| format!("{} {}", name(&b.agency), b.text.get(lang)))
+                .collect();
+            match lang {
+                Lang::En => format!("{}: {}", r.label.get(lang), bars.join(", ")),
+                Lang::Ja => format!("{}：{}", r.label.get(lang), bars.join("、")),
+            }
+        })
+        .collect();
+    match lang {
+        Lang::En => format!(
+            "Bar chart comparing {}. {}.",
+            title.get(lang),
+            rows.join("; ")
+        ),
+        Lang::Ja => format!(
+            "{}を比較する棒グラフ。{}。",
+            title.get(lang),
+            rows.join("。")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_dates_are_civil_dates() {
+        assert_eq!(
+            date_from_epoch(0),
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+        );
+        assert_eq!(
+            date_from_epoch(1_795_737_600),
+            Date {
+                year: 2026,
+                month: 11,
+                day: 27
+            }
+        );
+        assert_eq!(
+            date_from_epoch(951_782_400),
+            Date {
+                year: 2000,
+                month: 2,
+                day: 29
+            }
+        );
+    }
+}

@@ -1,0 +1,785 @@
+//! Stage 1: load a report project (report.toml, chapters, metrics) into a
+//! plain model. Every problem becomes a diagnostic at the author's file and line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::lang::{Lang, Localized};
+
+pub const MANIFEST: &str = "report.toml";
+
+/// A calendar date (no time of day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// The units a metric may have. Each is written per language by `format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Count,
+    People,
+    Percent,
+    Services,
+    Transactions,
+    Organisations,
+    Courses,
+    Hours,
+    Sgd,
+    Jpy,
+    Usd,
+}
+
+impl Unit {
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Unit::Count => "",
+            Unit::People => "人",
+            Unit::Percent => "%",
+            Unit::Services => "件",
+            Unit::Transactions => "件",
+            Unit::Organisations => "団体",
+            Unit::Courses => "講座",
+            Unit::Hours => "時間",
+            Unit::Sgd => "シンガポールドル",
+            Unit::Jpy => "円",
+            Unit::Usd => "米ドル",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    name: Spanned<String>,
+    title: Localized,
+    subtitle: Option<Localized>,
+    edition: Localized,
+    version: String,
+    date: Spanned<toml::value::Datetime>,
+    agencies: Vec<Spanned<Agency>>,
+    description: Option<Localized>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    layout: Layout,
+}
+
+/// `report.toml`: what the report is and who publishes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// The stem of the output files, e.g. `sg-jp-digital-government-report`.
+    pub name: String,
+    pub title: Localized,
+    pub subtitle: Option<Localized>,
+    pub edition: Localized,
+    pub version: String,
+    pub date: Date,
+    pub agencies: Vec<Agency>,
+    pub description: Option<Localized>,
+    pub keywords: Vec<String>,
+    pub layout: Layout,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub id: String,
+    pub name: Localized,
+    /// A short name for table headings, e.g. "GovTech".
+    pub short: Localized,
+    pub country: Localized,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Layout {
+    /// A typst paper name.
+    pub paper: String,
+    /// Draft builds say so on every page.
+    pub draft: bool,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            paper: "a4".into(),
+            draft: false,
+        }
+    }
+}
+
+/// Optional `+++` front matter of a chapter file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// The id of the agency that leads the chapter.
+    pub lead: Option<String>,
+}
+
+/// One language's markdown of a chapter.
+#[derive(Debug, Clone)]
+pub struct ChapterText {
+    pub lang: Lang,
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    /// The whole file, front matter included (so that lines match the file).
+    pub text: String,
+    pub front: FrontMatter,
+}
+
+#[derive(Debug, Clone)]
+pub struct Chapter {
+    pub number: u32,
+    /// The folder name, e.g. `02-digital-identity`.
+    pub slug: String,
+    pub texts: BTreeMap<Lang, ChapterText>,
+}
+
+impl Chapter {
+    pub fn dir(&self) -> String {
+        format!("chapters/{}", self.slug)
+    }
+
+    pub fn text(&self, lang: Lang) -> Option<&ChapterText> {
+        self.texts.get(&lang)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metric {
+    /// `<agency>.<topic>.<id>`
+    pub key: String,
+    pub agency: String,
+    pub topic: String,
+    pub id: String,
+    pub label: Localized,
+    pub value: f64,
+    pub unit: Unit,
+    pub as_of: Date,
+    pub source: String,
+    pub url: Option<String>,
+    pub illustrative: bool,
+    pub note: Option<Localized>,
+    #[serde(skip)]
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Topic {
+    pub id: String,
+    pub title: Localized,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    pub topics: Vec<Topic>,
+    pub list: Vec<Metric>,
+    by_key: HashMap<String, usize>,
+}
+
+impl Metrics {
+    pub fn get(&self, key: &str) -> Option<&Metric> {
+        self.by_key.get(key).map(|&i| &self.list[i])
+    }
+
+    /// The known metric key closest to `key`, for "did you mean" hints.
+    pub fn closest(&self, key: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .map(|m| (strsim_distance(key, &m.key), m.key.as_str()))
+            .filter(|(d, _)| *d <= key.len().max(3) / 3 + 1)
+            .min()
+            .map(|(_, k)| k)
+    }
+}
+
+/// Levenshtein distance over characters.
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub manifest: Manifest,
+    pub chapters: Vec<Chapter>,
+    pub metrics: Metrics,
+}
+
+impl Project {
+    pub fn agency(&self, id: &str) -> Option<&Agency> {
+        self.manifest.agencies.iter().find(|a| a.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsFile {
+    topic: Localized,
+    #[serde(default)]
+    metric: Vec<Spanned<MetricEntry>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricEntry {
+    id: String,
+    label: Localized,
+    value: f64,
+    unit: Unit,
+    as_of: Spanned<toml::value::Datetime>,
+    source: String,
+    url: Option<String>,
+    #[serde(default)]
+    illustrative: bool,
+    note: Option<Localized>,
+}
+
+/// Loads the project at `root`. Returns `None` when errors make the project
+/// unusable; every problem found is pushed to `diags`.
+pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
+    let manifest = load_manifest(root, diags)?;
+    let chapters = load_chapters(root, &manifest, diags);
+    let metrics = load_metrics(root, &manifest, diags);
+    Some(Project {
+        root: root.to_path_buf(),
+        manifest,
+        chapters,
+        metrics,
+    })
+}
+
+fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<String> {
+    match fs::read_to_string(root.join(rel)) {
+        Ok(text) => Some(text),
+        Err(err) => {
+            diags.push(
+                Diagnostic::error("io", format!("cannot read {rel}: {err}"))
+                    .at(Location::file(rel)),
+            );
+            None
+        }
+    }
+}
+
+/// A TOML error at the place the parser names, shifted by `offset` bytes
+/// when the TOML is embedded in a larger file (front matter).
+fn toml_error(err: &toml::de::Error, file: &str, text: &str, offset: usize) -> Diagnostic {
+    let message = err.message().trim().to_string();
+    let location = match err.span() {
+        Some(span) => Location::from_range(file, text, span.start + offset..span.end + offset),
+        None => Location::from_offset(file, text, offset),
+    };
+    Diagnostic::error("toml", message).at(location)
+}
+
+fn span_location(file: &str, text: &str, span: Range<usize>) -> Location {
+    Location::from_range(file, text, span)
+}
+
+fn to_date(
+    value: &Spanned<toml::value::Datetime>,
+    file: &str,
+    text: &str,
+) -> Result<Date, Diagnostic> {
+    let dt = value.get_ref();
+    match (dt.date, dt.time) {
+        (Some(d), None) => Ok(Date {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        }),
+        _ => Err(Diagnostic::error(
+            "date",
+            format!("expected a date like 2026-11-27, found `{dt}`"),
+        )
+        .at(span_location(file, text, value.span()))),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
+    if !root.join(MANIFEST).is_file() {
+        diags.push(
+            Diagnostic::error(
+                "no-project",
+                format!("{} has no {MANIFEST}: not a report project", root.display()),
+            )
+            .hint("run `renga init` to create a project, or pass the project folder"),
+        );
+        return None;
+    }
+    let text = read(root, MANIFEST, diags)?;
+    let file: ManifestFile = match toml::from_str(&text) {
+        Ok(file) => file,
+        Err(err) => {
+            diags.push(toml_error(&err, MANIFEST, &text, 0));
+            return None;
+        }
+    };
+    let mut ok = true;
+    let date = match to_date(&file.date, MANIFEST, &text) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            ok = false;
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1,
+            }
+        }
+    };
+    let name = file.name.get_ref();
+    if !is_identifier(name) {
+        diags.push(
+            Diagnostic::error(
+                "manifest",
+                format!("`name` must be lowercase letters, digits, `-` or `_`: `{name}`"),
+            )
+            .at(span_location(MANIFEST, &text, file.name.span())),
+        );
+        ok = false;
+    }
+    if file.agencies.is_empty() {
+        diags.push(
+            Diagnostic::error("manifest", "report.toml names no agencies")
+                .at(Location::new(MANIFEST, 1, 1)),
+        );
+        ok = false;
+    }
+    let mut agencies: Vec<Agency> = Vec::new();
+    for spanned in &file.agencies {
+        let agency = spanned.get_ref();
+        let at = span_location(MANIFEST, &text, spanned.span());
+        if !is_identifier(&agency.id) {
+            diags.push(
+                Diagnostic::error(
+                    "manifest",
+                    format!(
+                        "agency id `{}` must be lowercase letters, digits, `-` or `_`",
+                        agency.id
+                    ),
+                )
+                .at(at),
+            );
+            ok = false;
+        } else if agencies.iter().any(|a| a.id == agency.id) {
+            diags.push(
+                Diagnostic::error(
+                    "manifest",
+                    format!("agency `{}` is listed twice", agency.id),
+                )
+                .at(at),
+            );
+            ok = false;
+        }
+        agencies.push(agency.clone());
+    }
+    ok.then(|| Manifest {
+        name: name.clone(),
+        title: file.title,
+        subtitle: file.subtitle,
+        edition: file.edition,
+        version: file.version,
+        date,
+        agencies,
+        description: file.description,
+        keywords: file.keywords,
+        layout: file.layout,
+    })
+}
+
+/// Splits `+++`-delimited front matter off a chapter. Returns the TOML text
+/// and its byte offset in the file, or `None` without front matter.
+pub fn split_front_matter(text: &str) -> Option<(&str, usize)> {
+    let rest = text.strip_prefix("+++")?;
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))?;
+    let start = text.len() - rest.len();
+    let mut pos = start;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            return Some((&text[start..pos], start));
+        }
+        pos += line.len();
+    }
+    None
+}
+
+fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Vec<Chapter> {
+    let dir = root.join("chapters");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        diags.push(
+            Diagnostic::warning("no-chapters", "the project has no chapters/ folder")
+                .at(Location::file("chapters")),
+        );
+        return vec![];
+    };
+    let mut chapters: Vec<Chapter> = Vec::new();
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    for slug in names {
+        let Some(number) = chapter_number(&slug) else {
+            diags.push(
+                Diagnostic::warning("chapter-folder", format!("chapters/{slug} is not a chapter folder and is not typeset"))
+                    .at(Location::file(format!("chapters/{slug}")))
+                    .hint("name chapter folders `NN-slug` with lowercase letters, digits and `-`, e.g. `02-digital-identity`"),
+            );
+            continue;
+        };
+        if let Some(twin) = chapters.iter().find(|c| c.number == number) {
+            diags.push(
+                Diagnostic::error(
+                    "chapter-number",
+                    format!(
+                        "chapters/{slug} has the same number as chapters/{}",
+                        twin.slug
+                    ),
+                )
+                .at(Location::file(format!("chapters/{slug}"))),
+            );
+            continue;
+        }
+        let mut texts = BTreeMap::new();
+        for lang in Lang::ALL {
+            let rel = format!("chapters/{slug}/{lang}.md");
+            if !root.join(&rel).is_file() {
+                continue;
+            }
+            let Some(text) = read(root, &rel, diags) else {
+                continue;
+            };
+            let front = match split_front_matter(&text) {
+                None if text.starts_with("+++") => {
+                    diags.push(
+                        Diagnostic::error(
+                            "front-matter",
+                            "front matter opened with `+++` is never closed",
+                        )
+                        .at(Location::new(&rel, 1, 1).with_len(3)),
+                    );
+                    continue;
+                }
+                None => FrontMatter::default(),
+                Some((toml_text, offset)) => match toml::from_str::<FrontMatter>(toml_text) {
+                    Ok(front) => front,
+                    Err(err) => {
+                        diags.push(toml_error(&err, &rel, &text, offset));
+                        continue;
+                    }
+                },
+            };
+            if let Some(lead) = &front.lead
+                && !manifest.agencies.iter().any(|a| &a.id == lead)
+            {
+                let offset = text.find("lead").unwrap_or(0);
+                diags.push(
+                    Diagnostic::error(
+                        "front-matter",
+                        format!("`lead` names agency `{lead}`, which report.toml does not list"),
+                    )
+                    .at(Location::from_offset(&rel, &text, offset))
+                    .hint(format!(
+                        "agencies: {}",
+                        manifest
+                            .agencies
+                            .iter()
+                            .map(|a| a.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
+            texts.insert(
+                lang,
+                ChapterText {
+                    lang,
+                    path: rel,
+                    text,
+                    front,
+                },
+            );
+        }
+        if texts.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    "chapter-empty",
+                    format!("chapters/{slug} has neither en.md nor ja.md and is not typeset"),
+                )
+                .at(Location::file(format!("chapters/{slug}"))),
+            );
+            continue;
+        }
+        chapters.push(Chapter {
+            number,
+            slug,
+            texts,
+        });
+    }
+    chapters.sort_by_key(|c| c.number);
+    chapters
+}
+
+/// `02-digital-identity` → 2.
+fn chapter_number(slug: &str) -> Option<u32> {
+    let (num, rest) = slug.split_once('-')?;
+    if num.is_empty()
+        || !num.bytes().all(|b| b.is_ascii_digit())
+        || !is_identifier(rest)
+        || rest.contains('_')
+    {
+        return None;
+    }
+    num.parse().ok()
+}
+
+fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Metrics {
+    let mut metrics = Metrics::default();
+    let Ok(entries) = fs::read_dir(root.join("data")) else {
+        return metrics;
+    };
+    let mut dirs: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    dirs.sort();
+    // Agencies in report.toml order, so tables list them the same way.
+    dirs.sort_by_key(|d| {
+        manifest
+            .agencies
+            .iter()
+            .position(|a| &a.id == d)
+            .unwrap_or(usize::MAX)
+    });
+    let mut topics: BTreeMap<String, Localized> = BTreeMap::new();
+    for agency in dirs {
+        if !manifest.agencies.iter().any(|a| a.id == agency) {
+            diags.push(
+                Diagnostic::error(
+                    "metrics-agency",
+                    format!("data/{agency} is not the folder of an agency in report.toml"),
+                )
+                .at(Location::file(format!("data/{agency}"))),
+            );
+            continue;
+        }
+        let Ok(files) = fs::read_dir(root.join("data").join(&agency)) else {
+            continue;
+        };
+        let mut files: Vec<String> = files
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        files.sort();
+        for name in files {
+            let rel = format!("data/{agency}/{name}");
+            let Some(topic) = name.strip_suffix(".toml") else {
+                diags.push(
+                    Diagnostic::warning(
+                        "metrics-file",
+                        format!("{rel} is not a .toml metrics file and is ignored"),
+                    )
+                    .at(Location::file(&rel)),
+                );
+                continue;
+            };
+            if !is_identifier(topic) {
+                diags.push(Diagnostic::error("metrics-file", format!("metrics file name `{topic}` must be lowercase letters, digits, `-` or `_`")).at(Location::file(&rel)));
+                continue;
+            }
+            let Some(text) = read(root, &rel, diags) else {
+                continue;
+            };
+            let file: MetricsFile = match toml::from_str(&text) {
+                Ok(file) => file,
+                Err(err) => {
+                    diags.push(toml_error(&err, &rel, &text, 0));
+                    continue;
+                }
+            };
+            topics.entry(topic.to_string()).or_insert(file.topic);
+            for spanned in file.metric {
+                let at = span_location(&rel, &text, spanned.span());
+                let entry = spanned.into_inner();
+                let key = format!("{agency}.{topic}.{}", entry.id);
+                let as_of = match to_date(&entry.as_of, &rel, &text) {
+                    Ok(d) => d,
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                };
+                if !is_identifier(&entry.id) {
+                    diags.push(
+                        Diagnostic::error(
+                            "metric-id",
+                            format!(
+                                "metric id `{}` must be lowercase letters, digits, `-` or `_`",
+                                entry.id
+                            ),
+                        )
+                        .at(at),
+                    );
+                    continue;
+                }
+                if !entry.value.is_finite() {
+                    diags.push(
+                        Diagnostic::error(
+                            "metric-value",
+                            format!("metric `{key}` has no finite value"),
+                        )
+                        .at(at),
+                    );
+                    continue;
+                }
+                if entry.source.trim().is_empty() {
+                    diags.push(
+                        Diagnostic::error(
+                            "metric-source",
+                            format!("metric `{key}` names no source"),
+                        )
+                        .at(at),
+                    );
+                    continue;
+                }
+                if entry.unit == Unit::Percent && !(0.0..=100.0).contains(&entry.value) {
+                    diags.push(
+                        Diagnostic::warning(
+                            "metric-value",
+                            format!(
+                                "metric `{key}` is a percentage outside 0–100: {}",
+                                entry.value
+                            ),
+                        )
+                        .at(at.clone()),
+                    );
+                }
+                if metrics.by_key.contains_key(&key) {
+                    diags.push(
+                        Diagnostic::error("metric-id", format!("metric `{key}` is defined twice"))
+                            .at(at),
+                    );
+                    continue;
+                }
+                metrics.by_key.insert(key.clone(), metrics.list.len());
+                metrics.list.push(Metric {
+                    key,
+                    agency: agency.clone(),
+                    topic: topic.to_string(),
+                    id: entry.id,
+                    label: entry.label,
+                    value: entry.value,
+                    unit: entry.unit,
+                    as_of,
+                    source: entry.source,
+                    url: entry.url,
+                    illustrative: entry.illustrative,
+                    note: entry.note,
+                    location: at,
+                });
+            }
+        }
+    }
+    metrics.topics = topics
+        .into_iter()
+        .map(|(id, title)| Topic { id, title })
+        .collect();
+    metrics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_is_split_with_its_offset() {
+        let text = "+++\ntitle = \"A\"\n+++\n# Body\n";
+        let (toml, offset) = split_front_matter(text).unwrap();
+        assert_eq!(toml, "title = \"A\"\n");
+        assert_eq!(offset, 4);
+        assert!(split_front_matter("# No front matter").is_none());
+        assert!(split_front_matter("+++\nnever closed\n").is_none());
+    }
+
+    #[test]
+    fn chapter_numbers_come_from_the_folder_name() {
+        assert_eq!(chapter_number("02-digital-identity"), Some(2));
+        assert_eq!(chapter_number("10-x"), Some(10));
+        assert_eq!(chapter_number("intro"), None);
+        assert_eq!(chapter_number("02-Bad_Name"), None);
+    }
+
+    #[test]
+    fn closest_metric_is_suggested() {
+        let mut m = Metrics::default();
+        for key in ["sg.identity.users", "jp.identity.users", "sg.ai.projects"] {
+            m.by_key.insert(key.into(), m.list.len());
+            m.list.push(Metric {
+                key: key.into(),
+                agency: String::new(),
+                topic: String::new(),
+                id: String::new(),
+                label: Localized {
+                    en: String::new(),
+                    ja: String::new(),
+                },
+                value: 1.0,
+                unit: Unit::Count,
+                as_of: Date {
+                    year: 2024,
+                    month: 1,
+                    day: 1,
+                },
+                source: String::new(),
+                url: None,
+                illustrative: false,
+                note: None,
+                location: Location::file("x"),
+            });
+        }
+        assert_eq!(m.closest("sg.identity.user"), Some("sg.identity.users"));
+        assert_eq!(m.closest("totally.different.thing"), None);
+    }
+}

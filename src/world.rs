@@ -1,0 +1,196 @@
+//! The typst `World` renga compiles in: generated sources served from memory,
+//! the project's files (images) read from disk but never from outside the
+//! project, only bundled fonts, and the report's own date as "today".
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+use typst_kit::fonts::FontStore;
+
+use crate::project::Date;
+
+/// The fonts renga typesets with: typst's own (Libertinus Serif, New
+/// Computer Modern, DejaVu Sans Mono) and the bundled Noto JP families.
+/// Fonts installed on the machine are never used, so output is the same
+/// everywhere.
+pub fn fonts() -> &'static FontStore {
+    static FONTS: OnceLock<FontStore> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let mut store = FontStore::new();
+        store.extend(typst_kit::fonts::embedded());
+        for data in BUNDLED_FONTS {
+            for font in Font::iter(Bytes::new(*data)) {
+                let info = font.info().clone();
+                store.push((font, info));
+            }
+        }
+        store
+    })
+}
+
+const BUNDLED_FONTS: &[&[u8]] = &[
+    include_bytes!("../fonts/NotoSerifJP-Regular.ttf"),
+    include_bytes!("../fonts/NotoSerifJP-Bold.ttf"),
+    include_bytes!("../fonts/NotoSansJP-Regular.ttf"),
+    include_bytes!("../fonts/NotoSansJP-Bold.ttf"),
+];
+
+/// The file id of a virtual path in the project, e.g. `/chapters/a/en.md.typ`.
+pub fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path)
+        .unwrap_or_else(|_| VirtualPath::new("/invalid").expect("valid path"));
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+/// Everything a compile reads, shared by the editions.
+pub struct Sources {
+    root: PathBuf,
+    library: LazyHash<Library>,
+    /// Generated Typst, by file id; kept between compiles so typst's caches
+    /// see unchanged sources as unchanged.
+    sources: HashMap<FileId, Source>,
+    /// Generated non-Typst files (the metrics attachment).
+    data: HashMap<FileId, Bytes>,
+    /// Files read from the project folder during this compile.
+    files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
+    today: Datetime,
+}
+
+impl Sources {
+    pub fn new(root: &Path, date: Date) -> Self {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let today = Datetime::from_ymd(i32::from(date.year), date.month, date.day)
+            .unwrap_or_else(|| Datetime::from_ymd(1970, 1, 1).expect("valid date"));
+        Self {
+            root,
+            library: LazyHash::new(Library::builder().build()),
+            sources: HashMap::new(),
+            data: HashMap::new(),
+            files: Mutex::new(HashMap::new()),
+            today,
+        }
+    }
+
+    /// Sets a generated source, editing it in place when it already exists
+    /// so that typst only re-lays out what changed.
+    pub fn set_source(&mut self, path: &str, text: &str) -> FileId {
+        let id = file_id(path);
+        match self.sources.get_mut(&id) {
+            Some(source) => {
+                if source.text() != text {
+                    source.replace(text);
+                }
+            }
+            None => {
+                self.sources.insert(id, Source::new(id, text.to_string()));
+            }
+        }
+        id
+    }
+
+    pub fn set_data(&mut self, path: &str, data: Vec<u8>) {
+        self.data.insert(file_id(path), Bytes::new(data));
+    }
+
+    pub fn source_text(&self, id: FileId) -> Option<&str> {
+        self.sources.get(&id).map(Source::text)
+    }
+
+    /// Forgets files read from disk, so the next compile sees edits.
+    pub fn reset_files(&mut self) {
+        self.files.get_mut().map(HashMap::clear).unwrap_or_default();
+    }
+
+    /// The world for one edition, whose main file is `main`.
+    pub fn world(&self, main: FileId) -> EditionWorld<'_> {
+        EditionWorld {
+            sources: self,
+            main,
+        }
+    }
+
+    fn read(&self, id: FileId) -> FileResult<Bytes> {
+        let vpath = id.vpath();
+        let path = vpath.realize(&self.root).map_err(FileError::Realize)?;
+        // Symlinks must not lead out of the project either.
+        let real = path
+            .canonicalize()
+            .map_err(|err| FileError::from_io(err, &path))?;
+        if !real.starts_with(&self.root) {
+            return Err(FileError::AccessDenied);
+        }
+        if real.is_dir() {
+            return Err(FileError::IsDirectory);
+        }
+        std::fs::read(&real)
+            .map(Bytes::new)
+            .map_err(|err| FileError::from_io(err, &path))
+    }
+}
+
+pub struct EditionWorld<'a> {
+    sources: &'a Sources,
+    main: FileId,
+}
+
+impl World for EditionWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.sources.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        fonts().book()
+    }
+
+    fn main(&self) -> FileId {
+        self.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if let Some(source) = self.sources.sources.get(&id) {
+            return Ok(source.clone());
+        }
+        if matches!(id.root(), VirtualRoot::Package(_)) {
+            return Err(FileError::Other(Some(
+                "renga reports cannot import packages".into(),
+            )));
+        }
+        let bytes = self.file(id)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| FileError::InvalidUtf8)?;
+        Ok(Source::new(id, text.to_string()))
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if let Some(source) = self.sources.sources.get(&id) {
+            return Ok(Bytes::from_string(source.text().to_string()));
+        }
+        if let Some(data) = self.sources.data.get(&id) {
+            return Ok(data.clone());
+        }
+        if matches!(id.root(), VirtualRoot::Package(_)) {
+            return Err(FileError::Other(Some(
+                "renga reports cannot import packages".into(),
+            )));
+        }
+        let mut files = self.sources.files.lock().unwrap_or_else(|e| e.into_inner());
+        files
+            .entry(id)
+            .or_insert_with(|| self.sources.read(id))
+            .clone()
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        fonts().font(index)
+    }
+
+    fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
+        Some(self.sources.today)
+    }
+}
