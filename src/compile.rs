@@ -95,7 +95,7 @@ fn print_timings(timings: &Timings) {
         eprintln!("  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0);
     }
     eprintln!(
-        "  {:<12} {:>8.1} ms (sum; editions run in parallel)",
+        "  {:<12} {:>8.1} ms",
         "total",
         timings.total().as_secs_f64() * 1000.0
     );
