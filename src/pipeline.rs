@@ -311,33 +311,42 @@ impl Prepared {
         outputs
     }
 
+    /// Lays out one edition; diagnostics are placed in the author's files.
+    pub fn layout(&self, edition: Edition) -> (Option<PagedDocument>, Vec<Diagnostic>) {
+        let world = self.sources.world(file_id(&edition.main_path()));
+        let result = typst::compile::<PagedDocument>(&world);
+        let mut diags: Vec<Diagnostic> = result
+            .warnings
+            .iter()
+            .map(|w| self.diagnostic(&world, w))
+            .collect();
+        match result.output {
+            Ok(doc) => (Some(doc), diags),
+            Err(errors) => {
+                diags.extend(errors.iter().map(|e| self.diagnostic(&world, e)));
+                (None, diags)
+            }
+        }
+    }
+
     fn typeset_edition(
         &self,
         edition: Edition,
         goal: Goal,
     ) -> (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>) {
-        let world = self.sources.world(file_id(&edition.main_path()));
-        let mut diags = Vec::new();
         let mut times = Vec::new();
         let start = Instant::now();
-        let result = typst::compile::<PagedDocument>(&world);
+        let (document, mut diags) = self.layout(edition);
         times.push((format!("layout {}", edition.code()), start.elapsed()));
-        diags.extend(result.warnings.iter().map(|w| self.diagnostic(&world, w)));
-        let document = match result.output {
-            Ok(doc) => doc,
-            Err(errors) => {
-                diags.extend(errors.iter().map(|e| self.diagnostic(&world, e)));
-                return (
-                    EditionOutput {
-                        edition,
-                        pages: 0,
-                        pdf: None,
-                    },
-                    diags,
-                    times,
-                );
-            }
+        let Some(document) = document else {
+            let output = EditionOutput {
+                edition,
+                pages: 0,
+                pdf: None,
+            };
+            return (output, diags, times);
         };
+        let world = self.sources.world(file_id(&edition.main_path()));
         let pages = document.pages().len();
         let mut pdf = None;
         if goal == Goal::Pdf {
@@ -444,6 +453,44 @@ impl Prepared {
             .unwrap_or_default();
         Some(Location::from_offset(path, &text, start))
     }
+}
+
+/// A run of text as typst laid it out, with the language it is tagged with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRun {
+    pub lang: String,
+    pub text: String,
+}
+
+/// Every run of text in a laid-out document, page by page, in reading order
+/// of the frames.
+pub fn text_runs(document: &PagedDocument) -> Vec<TextRun> {
+    fn walk(frame: &typst::layout::Frame, out: &mut Vec<TextRun>) {
+        for (_, item) in frame.items() {
+            match item {
+                typst::layout::FrameItem::Group(group) => walk(&group.frame, out),
+                typst::layout::FrameItem::Text(text) => out.push(TextRun {
+                    lang: text.lang.as_str().to_string(),
+                    text: text.text.to_string(),
+                }),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for page in document.pages() {
+        walk(&page.frame, &mut out);
+    }
+    out
+}
+
+/// The document's text, runs joined by spaces.
+pub fn plain_text(document: &PagedDocument) -> String {
+    text_runs(document)
+        .into_iter()
+        .map(|r| r.text)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 // ---- Template context -------------------------------------------------------

@@ -1,0 +1,180 @@
+//! A temporary report project and the real renga binary, so that tests read
+//! like an author's session.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use renga::diag::Diagnostics;
+use renga::pipeline::{self, Edition, Timings};
+
+pub const REPORT_TOML: &str = r#"name = "test-report"
+version = "0.1"
+date = 2026-11-27
+
+[title]
+en = "Test Report"
+ja = "試験報告書"
+
+[edition]
+en = "Draft"
+ja = "草稿"
+
+[[agencies]]
+id = "sg"
+name = { en = "GovTech", ja = "シンガポール政府技術庁" }
+short = { en = "GovTech", ja = "GovTech" }
+country = { en = "Singapore", ja = "シンガポール" }
+
+[[agencies]]
+id = "jp"
+name = { en = "Digital Agency", ja = "デジタル庁" }
+short = { en = "Digital Agency", ja = "デジタル庁" }
+country = { en = "Japan", ja = "日本" }
+"#;
+
+pub const SG_IDENTITY: &str = r#"[topic]
+en = "Digital identity"
+ja = "デジタルアイデンティティ"
+
+[[metric]]
+id = "users"
+label = { en = "Digital ID users", ja = "デジタルID利用者数" }
+value = 1234567
+unit = "people"
+as_of = 2024-12-31
+source = "Test source A"
+"#;
+
+pub const JP_IDENTITY: &str = r#"[topic]
+en = "Digital identity"
+ja = "デジタルアイデンティティ"
+
+[[metric]]
+id = "users"
+label = { en = "Digital ID users", ja = "デジタルID利用者数" }
+value = 98765432
+unit = "people"
+as_of = 2025-03-31
+source = "Test source B"
+illustrative = true
+"#;
+
+pub struct TestProject {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestProject {
+    /// A valid project with one chapter in both languages and metrics from both agencies.
+    pub fn new() -> Self {
+        let p = Self::empty();
+        p.file("report.toml", REPORT_TOML);
+        p.file("data/sg/identity.toml", SG_IDENTITY);
+        p.file("data/jp/identity.toml", JP_IDENTITY);
+        p.file(
+            "chapters/01-intro/en.md",
+            "+++\ntitle = \"Introduction\"\nlead = \"sg\"\n+++\n\n## Purpose\n\nSingpass serves {{metric sg.identity.users}} residents.\n",
+        );
+        p.file(
+            "chapters/01-intro/ja.md",
+            "+++\ntitle = \"はじめに\"\nlead = \"sg\"\n+++\n\n## 目的\n\nシンガポールでは{{metric sg.identity.users}}が利用している。\n",
+        );
+        p
+    }
+
+    pub fn empty() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    pub fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.path().join(rel)).unwrap();
+        self
+    }
+
+    /// Runs `renga ARGS` in the project folder.
+    pub fn renga(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_renga"))
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .expect("renga runs")
+    }
+
+    pub fn out(&self, file: &str) -> PathBuf {
+        self.path().join("out").join(file)
+    }
+
+    /// Loads, converts, templates and lays out one edition in-process and
+    /// returns the document's text, or the diagnostics that stopped it.
+    pub fn layout_text(&self, edition: Edition) -> Result<(String, Diagnostics), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let mut timings = Timings::default();
+        let Some(prepared) = pipeline::prepare(self.path(), &[edition], &mut diags, &mut timings)
+        else {
+            return Err(diags);
+        };
+        let (doc, d) = prepared.layout(edition);
+        diags.extend(d);
+        match doc {
+            Some(doc) if !diags.has_errors() => Ok((pipeline::plain_text(&doc), diags)),
+            _ => Err(diags),
+        }
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of a PDF, as poppler's pdftotext reads it.
+pub fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed; .ci/run installs it");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The page count poppler's pdfinfo reports.
+pub fn pdf_pages(path: &Path) -> usize {
+    let out = Command::new("pdfinfo")
+        .arg(path)
+        .output()
+        .expect("pdfinfo (poppler-utils) is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("pdfinfo prints the page count")
+}
+
+/// Removes all whitespace, for comparing text across line breaks.
+pub fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}

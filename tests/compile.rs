@@ -1,0 +1,424 @@
+//! `renga compile` and `renga check` run on temporary projects, checked by
+//! what the PDFs say.
+
+mod common;
+
+use common::*;
+
+const EN: &str = "test-report.en.pdf";
+const JA: &str = "test-report.ja.pdf";
+const BI: &str = "test-report.en-ja.pdf";
+
+#[test]
+fn compiles_three_editions_with_both_languages_and_formatted_metrics() {
+    let p = TestProject::new();
+    let out = p.renga(&["compile"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let en = squash(&pdf_text(&p.out(EN)));
+    assert!(en.contains("Introduction"), "{en}");
+    assert!(
+        en.contains("Singpassserves1,234,567peopleresidents"),
+        "{en}"
+    );
+    // The comparison table shows the illustrative figure marked as such.
+    assert!(en.contains("98,765,432people(illustrative)"), "{en}");
+    assert!(en.contains("31December2024"), "{en}");
+    assert!(
+        !en.contains("はじめに"),
+        "the English edition has no Japanese chapter text"
+    );
+
+    let ja = squash(&pdf_text(&p.out(JA)));
+    assert!(
+        ja.contains("シンガポールでは123万4,567人が利用している。"),
+        "{ja}"
+    );
+    assert!(ja.contains("9,876万5,432人（例示値）"), "{ja}");
+    assert!(ja.contains("2024年12月31日"), "{ja}");
+
+    let bi = squash(&pdf_text(&p.out(BI)));
+    assert!(
+        bi.contains("Singpassserves1,234,567peopleresidents"),
+        "{bi}"
+    );
+    assert!(
+        bi.contains("シンガポールでは123万4,567人が利用している。"),
+        "{bi}"
+    );
+
+    // manifest.json lists every file with its real page count and hash.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.out("manifest.json")).unwrap()).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    for f in files {
+        let path = p.out(f["file"].as_str().unwrap());
+        assert_eq!(f["pages"].as_u64().unwrap() as usize, pdf_pages(&path));
+        let bytes = std::fs::read(&path).unwrap();
+        let digest: String = sha2_hex(&bytes);
+        assert_eq!(f["sha256"].as_str().unwrap(), digest);
+    }
+}
+
+fn sha2_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn lang_picks_editions_and_out_picks_the_folder() {
+    let p = TestProject::new();
+    let out = p.renga(&["compile", "--lang", "ja", "--out", "build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(p.path().join("build").join(JA).is_file());
+    assert!(!p.path().join("build").join(EN).exists());
+    assert!(!p.path().join("build").join(BI).exists());
+}
+
+#[test]
+fn english_only_builds_without_japanese_text() {
+    let p = TestProject::new();
+    p.remove("chapters/01-intro/ja.md");
+    let out = p.renga(&["compile", "--lang", "en"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // …but the Japanese editions need it.
+    let out = p.renga(&["compile"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("chapter 01-intro has no ja.md"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Every bad input: exit 1, a message naming the author's file and line,
+/// and no PDF written or overwritten.
+fn assert_fails_at(p: &TestProject, needle: &str, place: &str) {
+    let before = std::fs::read(p.out(EN)).ok();
+    let out = p.renga(&["compile"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(needle), "expected `{needle}` in:\n{err}");
+    assert!(err.contains(place), "expected `{place}` in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        std::fs::read(p.out(EN)).ok(),
+        before,
+        "the PDF must be left as it was"
+    );
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_pdf_untouched() {
+    let p = TestProject::new();
+    assert!(p.renga(&["compile"]).status.success());
+    let before = std::fs::read(p.out(EN)).unwrap();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nSee {{metric sg.identity.user}}.\n",
+    );
+    assert_fails_at(
+        &p,
+        "unknown metric `sg.identity.user`",
+        "chapters/01-intro/en.md:3:5",
+    );
+    assert!(stderr(&p.renga(&["compile"])).contains("did you mean `sg.identity.users`?"));
+    assert_eq!(std::fs::read(p.out(EN)).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(p.path().join("out"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        4,
+        "three PDFs and manifest.json, no temporary files"
+    );
+}
+
+#[test]
+fn malformed_report_toml_names_key_and_line() {
+    let p = TestProject::new();
+    p.file(
+        "report.toml",
+        REPORT_TOML.replace("version = \"0.1\"", "version = \"0.1\"\ncolour = \"red\""),
+    );
+    assert_fails_at(&p, "unknown field `colour`", "report.toml:3:1");
+}
+
+#[test]
+fn missing_required_key_is_an_error() {
+    let p = TestProject::new();
+    p.file(
+        "report.toml",
+        REPORT_TOML.replace("version = \"0.1\"\n", ""),
+    );
+    assert_fails_at(&p, "missing field `version`", "report.toml");
+}
+
+#[test]
+fn malformed_front_matter_points_at_its_line() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"A\"\nauthors = [\"x\"\n+++\n\nBody\n",
+    );
+    assert_fails_at(&p, "error[toml]", "chapters/01-intro/en.md:");
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"A\"\nsubtitle = \"B\"\n+++\n\nBody\n",
+    );
+    assert_fails_at(
+        &p,
+        "unknown field `subtitle`",
+        "chapters/01-intro/en.md:3:1",
+    );
+}
+
+#[test]
+fn malformed_metrics_name_file_and_line() {
+    let p = TestProject::new();
+    p.file(
+        "data/sg/identity.toml",
+        SG_IDENTITY.replace("unit = \"people\"", "unit = \"furlongs\""),
+    );
+    assert_fails_at(&p, "unknown variant `furlongs`", "data/sg/identity.toml:");
+    p.file(
+        "data/sg/identity.toml",
+        SG_IDENTITY.replace("source = \"Test source A\"\n", ""),
+    );
+    assert_fails_at(&p, "missing field `source`", "data/sg/identity.toml:");
+}
+
+#[test]
+fn missing_image_and_image_outside_the_project_are_errors_at_the_line() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nText.\n\n![A chart](chart.svg)\n",
+    );
+    assert_fails_at(
+        &p,
+        "image `chart.svg` not found",
+        "chapters/01-intro/en.md:5:1",
+    );
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\n![Secrets](../../../etc/passwd.png)\n",
+    );
+    assert_fails_at(
+        &p,
+        "leaves the project folder",
+        "chapters/01-intro/en.md:3:1",
+    );
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\n![Secrets](/etc/passwd.png)\n",
+    );
+    assert_fails_at(&p, "is absolute", "chapters/01-intro/en.md:3:1");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_image_leaving_the_project_is_refused() {
+    let p = TestProject::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("x.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/>",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("x.svg"),
+        p.path().join("chapters/01-intro/x.svg"),
+    )
+    .unwrap();
+    p.file("chapters/01-intro/en.md", "## A\n\n![An image](x.svg)\n");
+    assert_fails_at(&p, "outside the project", "chapters/01-intro/en.md:3:1");
+}
+
+#[test]
+fn template_errors_name_the_template_and_line() {
+    let p = TestProject::new();
+    p.file(
+        "templates/main.typ",
+        "#set document(title: \"x\")\n{{ no_such_variable }}\n",
+    );
+    assert_fails_at(&p, "undefined", "templates/main.typ:2");
+    p.file("templates/main.typ", "ok\n{% for %}\n");
+    assert_fails_at(&p, "syntax error", "templates/main.typ:2");
+}
+
+#[test]
+fn typst_errors_from_a_chapter_point_at_the_markdown_line() {
+    let p = TestProject::new();
+    // A PNG typst cannot decode.
+    p.file(
+        "chapters/01-intro/broken.png",
+        b"\x89PNG\r\n\x1a\nthis is not a png",
+    );
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nFirst paragraph.\n\n![A broken picture](broken.png)\n",
+    );
+    let out = p.renga(&["compile", "--lang", "en"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("error[typst]"), "{err}");
+    assert!(err.contains("chapters/01-intro/en.md:5:"), "{err}");
+    // The offending source line is shown.
+    assert!(err.contains("![A broken picture](broken.png)"), "{err}");
+    assert!(
+        !err.contains(".md.typ:"),
+        "never point at generated code: {err}"
+    );
+}
+
+#[test]
+fn titles_with_typst_syntax_print_literally() {
+    let p = TestProject::new();
+    p.file(
+        "report.toml",
+        REPORT_TOML.replace(
+            "en = \"Test Report\"",
+            "en = \"#set *bold* [x] $y$ @z <w>\"",
+        ),
+    );
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"= #panic() //\"\n+++\n\n## A\n\n#let x = 1; `code` <b>bold</b>\n",
+    );
+    let (text, _) = p
+        .layout_text(renga::pipeline::Edition::En)
+        .unwrap_or_else(|d| panic!("{:?}", d.items));
+    let t = squash(&text);
+    assert!(t.contains("#set*bold*[x]$y$@z<w>"), "{t}");
+    assert!(t.contains("=#panic()//"), "{t}");
+    assert!(t.contains("#letx=1;codebold"), "{t}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = TestProject::new();
+    assert_eq!(p.renga(&["compile", "--lang", "fr"]).status.code(), Some(2));
+    assert_eq!(p.renga(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(p.renga(&[]).status.code(), Some(2));
+}
+
+#[test]
+fn not_a_project_is_a_clear_error() {
+    let p = TestProject::empty();
+    let out = p.renga(&["compile"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("has no report.toml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_writes_nothing_and_reports_json() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nA [link](#nowhere) and {{metric jp.identity.userz}}.\n",
+    );
+    let out = p.renga(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!p.path().join("out").exists());
+    let diags: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let metric = diags
+        .iter()
+        .find(|d| d["code"] == "metric-unknown")
+        .expect("the metric error");
+    assert_eq!(metric["file"], "chapters/01-intro/en.md");
+    assert_eq!(metric["line"], 3);
+    assert_eq!(metric["column"], 24);
+    assert_eq!(metric["severity"], "error");
+    let link = diags
+        .iter()
+        .find(|d| d["code"] == "link-anchor")
+        .expect("the link warning");
+    assert_eq!(link["severity"], "warning");
+    assert_eq!(link["line"], 3);
+}
+
+#[test]
+fn check_strict_fails_on_warnings_and_github_format_annotates() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nSee [there](#nowhere).\n",
+    );
+    let out = p.renga(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = p.renga(&["check", "--strict", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .contains("::error file=chapters/01-intro/en.md,line=3,col=5,title=link-anchor::"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn missing_alt_text_is_refused_at_the_chapter_line() {
+    let p = TestProject::new();
+    p.file("chapters/01-intro/pic.svg", "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><rect width='10' height='10'/></svg>");
+    p.file("chapters/01-intro/en.md", "## A\n\nText.\n\n![](pic.svg)\n");
+    assert_fails_at(&p, "has no alt text", "chapters/01-intro/en.md:5:1");
+}
+
+#[test]
+fn identical_sources_give_identical_bytes_in_different_folders() {
+    let a = TestProject::new();
+    let b = TestProject::new();
+    assert!(a.renga(&["compile"]).status.success());
+    // A different time zone and another run must not change a byte.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+        .arg("compile")
+        .current_dir(b.path())
+        .env("TZ", "Asia/Tokyo")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for f in [EN, JA, BI] {
+        assert_eq!(
+            std::fs::read(a.out(f)).unwrap(),
+            std::fs::read(b.out(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    // SOURCE_DATE_EPOCH changes the date, and so the bytes.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(["compile", "--lang", "en", "--out", "epoch"])
+        .current_dir(b.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_ne!(
+        std::fs::read(a.out(EN)).unwrap(),
+        std::fs::read(b.path().join("epoch").join(EN)).unwrap()
+    );
+}
+
+#[test]
+fn the_repository_report_checks_clean() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(["check", "--strict", root])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
