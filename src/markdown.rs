@@ -274,7 +274,11 @@ impl<'a, 'n> Writer<'a, 'n> {
             .iter()
             .copied()
             .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
-        let title_node = if self.text.front.title.is_some() {
+        // Without a front matter title, the first heading names the chapter.
+        // It leaves the body only when it opens the chapter: otherwise the
+        // text before it would move after it.
+        let opens = first_heading.is_some_and(|h| top.first().is_some_and(|f| std::ptr::eq(*f, h)));
+        let title_node = if self.text.front.title.is_some() || !opens {
             None
         } else {
             first_heading
@@ -301,10 +305,17 @@ impl<'a, 'n> Writer<'a, 'n> {
                 self.inlines(node);
                 plain_text(node)
             }
-            (None, None) => {
-                escape::markup_into(&mut self.out, &slug);
-                slug.clone()
-            }
+            (None, None) => match first_heading {
+                Some(node) => {
+                    self.mark(node);
+                    self.inlines(node);
+                    plain_text(node)
+                }
+                None => {
+                    escape::markup_into(&mut self.out, &slug);
+                    slug.clone()
+                }
+            },
         };
         self.out.push_str("]#label(");
         escape::string_into(&mut self.out, &label(&slug, lang, None));
@@ -1109,14 +1120,17 @@ fn decode_entities(text: &str) -> String {
 
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 0
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
         {
-            out.push(b);
+            out.push((hi * 16 + lo) as u8);
             i += 3;
             continue;
         }
@@ -1246,6 +1260,13 @@ mod tests {
         );
         assert_eq!(normalize("chapters/01-a", "../../../etc/passwd"), None);
         assert_eq!(normalize("chapters/01-a", "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn percent_decoding_never_splits_characters() {
+        assert_eq!(percent_decode("a%20b.svg"), "a b.svg");
+        assert_eq!(percent_decode("%aé%"), "%aé%");
+        assert_eq!(percent_decode("%E3%83%87"), "デ");
     }
 
     #[test]

@@ -131,7 +131,7 @@ pub struct Prepared {
 }
 
 /// Loads, converts and templates the project for `editions`. Returns `None`
-/// if errors stop the build before typesetting.
+/// if the project cannot be loaded or its templates cannot be rendered.
 pub fn prepare(
     root: &std::path::Path,
     editions: &[Edition],
@@ -162,6 +162,9 @@ pub fn prepare(
         }
     }
 
+    if diags.items.iter().any(|d| d.code == "translation-missing") {
+        return None;
+    }
     let converted = timings.record("convert", || {
         let anchors = markdown::collect_anchors(&project);
         let mut out = Vec::new();
@@ -230,7 +233,10 @@ pub fn prepare(
         sources.set_source(&c.module, &c.source);
     }
     sources.set_data("/.renga/metrics.json", metrics_json(&project.metrics.list));
-    if !ok || diags.has_errors() {
+    // Errors in chapter text (an unknown metric, a missing image) leave
+    // valid Typst behind, so typesetting goes on to find every other problem;
+    // the drivers write nothing when any error was found.
+    if !ok {
         return None;
     }
     Some(Prepared {
