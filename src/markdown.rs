@@ -143,6 +143,52 @@ fn location_of(path: &str, text: &str, line: usize, col: usize, extra: usize) ->
     Location::from_offset(path, text, start + col.saturating_sub(1) + extra)
 }
 
+/// Converts one markdown text as the only chapter (`01-chapter`) of an
+/// otherwise empty project rooted at `root`: for tests, fuzzing and
+/// benchmarks of the conversion alone.
+pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
+    use crate::lang::Localized;
+    use crate::project::{ChapterText, Date, FrontMatter, Layout, Manifest};
+    let both = |s: &str| Localized {
+        en: s.into(),
+        ja: s.into(),
+    };
+    let text = ChapterText {
+        lang,
+        path: format!("chapters/01-chapter/{lang}.md"),
+        text: markdown.to_string(),
+        front: FrontMatter::default(),
+    };
+    let chapter = Chapter {
+        number: 1,
+        slug: "01-chapter".into(),
+        texts: [(lang, text.clone())].into(),
+    };
+    let project = Project {
+        root: root.to_path_buf(),
+        manifest: Manifest {
+            name: "report".into(),
+            title: both("Report"),
+            subtitle: None,
+            edition: both("Draft"),
+            version: "0".into(),
+            date: Date {
+                year: 2026,
+                month: 1,
+                day: 1,
+            },
+            agencies: vec![],
+            description: None,
+            keywords: vec![],
+            layout: Layout::default(),
+        },
+        chapters: vec![chapter.clone()],
+        metrics: Metrics::default(),
+    };
+    let anchors = collect_anchors(&project);
+    convert(&project, &anchors, &chapter, &text)
+}
+
 pub fn convert(
     project: &Project,
     anchors: &Anchors,
