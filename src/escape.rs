@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::lang::{Lang, script_runs};
+
 /// Appends `text` to `out` as literal Typst markup text.
 ///
 /// Every ASCII punctuation character is escaped with a backslash (which
@@ -25,6 +27,31 @@ pub fn markup_into(out: &mut String, text: &str) {
             out.push(ch);
         }
     }
+}
+
+/// `text` as literal Typst markup, each run of Japanese or Latin script
+/// tagged with its language, for text whose surroundings renga does not
+/// know (values a template inserts).
+pub fn markup_tagged(text: &str) -> String {
+    let mut out = String::new();
+    for (piece, japanese) in script_runs(text, Lang::En) {
+        if japanese {
+            out.push_str("#text(lang: \"ja\", region: \"JP\")[");
+            markup_into(&mut out, piece);
+            out.push(']');
+            continue;
+        }
+        for (piece, latin) in script_runs(piece, Lang::Ja) {
+            if latin {
+                out.push_str("#text(lang: \"en\", region: \"GB\")[");
+                markup_into(&mut out, piece);
+                out.push(']');
+            } else {
+                markup_into(&mut out, piece);
+            }
+        }
+    }
+    out
 }
 
 /// `text` as literal Typst markup.
@@ -74,6 +101,14 @@ mod tests {
         );
         assert_eq!(markup("デジタル庁"), "デジタル庁");
         assert_eq!(markup("a\nb"), "a b");
+    }
+
+    #[test]
+    fn tagged_markup_marks_each_script() {
+        assert_eq!(
+            markup_tagged("GovTech（シンガポール）: 12"),
+            "#text(lang: \"en\", region: \"GB\")[GovTech]#text(lang: \"ja\", region: \"JP\")[（シンガポール）]\\: 12"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use comrak::{Anchorizer, Arena, Options, parse_document};
 use crate::diag::{Diagnostic, Location};
 use crate::escape;
 use crate::format;
-use crate::lang::Lang;
+use crate::lang::{Lang, is_cjk};
 use crate::project::{Chapter, ChapterText, Metrics, Project};
 
 /// The virtual path of the prelude every chapter module imports.
@@ -272,6 +272,24 @@ impl<'a, 'n> Writer<'a, 'n> {
         self.text.lang
     }
 
+    /// Author text, escaped, with runs in the other language tagged as
+    /// such: Japanese inside English text, Latin words inside Japanese.
+    fn plain(&mut self, text: &str) {
+        let wrap = match self.lang() {
+            Lang::En => "#text(lang: \"ja\", region: \"JP\")[",
+            Lang::Ja => "#text(lang: \"en\", region: \"GB\")[",
+        };
+        for (piece, foreign) in crate::lang::script_runs(text, self.lang()) {
+            if foreign {
+                self.out.push_str(wrap);
+                escape::markup_into(&mut self.out, piece);
+                self.out.push(']');
+            } else {
+                escape::markup_into(&mut self.out, piece);
+            }
+        }
+    }
+
     fn mark(&mut self, node: Node<'n>) {
         let pos = node.data().sourcepos;
         let offset = self.out.len();
@@ -343,7 +361,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 let at = Location::from_offset(&self.text.path, &self.text.text, offset);
                 let len = self.out.len();
                 self.map.mark(len, at.line, at.column);
-                escape::markup_into(&mut self.out, title);
+                self.plain(title);
                 title.clone()
             }
             (None, Some(node)) => {
@@ -460,7 +478,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 escape::string_into(&mut self.out, &kind);
                 if let Some(title) = &alert.title {
                     self.out.push_str(", title: [");
-                    escape::markup_into(&mut self.out, title);
+                    self.plain(title);
                     self.out.push(']');
                 }
                 self.out.push_str(")[");
@@ -633,12 +651,12 @@ impl<'a, 'n> Writer<'a, 'n> {
             let inner = rest[start + 2..start + len].trim();
             let mut words = inner.split_whitespace();
             if words.next() != Some("metric") {
-                escape::markup_into(&mut self.out, &rest[..start + 2]);
+                self.plain(&rest[..start + 2]);
                 consumed += start + 2;
                 rest = &rest[start + 2..];
                 continue;
             }
-            escape::markup_into(&mut self.out, &rest[..start]);
+            self.plain(&rest[..start]);
             let key = words.next().unwrap_or("");
             let field = words.next();
             let pos = node.data().sourcepos.start;
@@ -654,7 +672,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             consumed += start + len + 2;
             rest = &rest[start + len + 2..];
         }
-        escape::markup_into(&mut self.out, rest);
+        self.plain(rest);
     }
 
     fn metric(&mut self, key: &str, field: Option<&str>, extra: bool, at: Location) {
@@ -695,7 +713,7 @@ impl<'a, 'n> Writer<'a, 'n> {
         self.out.push_str("#renga-metric(");
         escape::string_into(&mut self.out, &metric.key);
         self.out.push_str(")[");
-        escape::markup_into(&mut self.out, &text);
+        self.plain(&text);
         self.out.push(']');
     }
 
@@ -832,7 +850,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 self.out.push(')');
                 if block && !title.is_empty() {
                     self.out.push_str(", caption: [");
-                    escape::markup_into(&mut self.out, title);
+                    self.plain(title);
                     self.out.push(']');
                 }
                 self.out.push(')');
@@ -841,7 +859,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 let at = self.here(node);
                 self.diagnostics.push(d.at(at));
                 // Keep the author's words visible even though the image is not.
-                escape::markup_into(&mut self.out, alt);
+                self.plain(alt);
             }
         }
     }
@@ -1025,7 +1043,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 if text.starts_with(char::is_whitespace) && !self.out.ends_with(['[', ' ', '\n']) {
                     self.out.push(' ');
                 }
-                escape::markup_into(&mut self.out, &collapsed.join(" "));
+                self.plain(&collapsed.join(" "));
                 if text.ends_with(char::is_whitespace) {
                     self.out.push(' ');
                 }
@@ -1265,20 +1283,6 @@ fn edge_char<'a>(node: &'a AstNode<'a>, first: bool) -> Option<char> {
     }
 }
 
-/// Characters of scripts written without spaces between words.
-pub fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x2E80..=0x2FFF // radicals, Kangxi
-        | 0x3000..=0x303F // CJK symbols and punctuation
-        | 0x3040..=0x30FF // hiragana, katakana
-        | 0x3100..=0x31FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xF900..=0xFAFF
-        | 0xFF00..=0xFFEF // full-width forms
-        | 0x20000..=0x3FFFF)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1340,13 +1344,5 @@ mod tests {
         assert_eq!(m.lookup(15), Some((3, 5)));
         assert_eq!(m.lookup(25), Some((4, 1)));
         assert_eq!(m.lookup(0), Some((1, 1)));
-    }
-
-    #[test]
-    fn cjk_detection() {
-        assert!(is_cjk('デ'));
-        assert!(is_cjk('庁'));
-        assert!(is_cjk('。'));
-        assert!(!is_cjk('a'));
     }
 }

@@ -55,7 +55,7 @@ impl Templates {
                 return Ok(());
             }
             let text = value.to_string();
-            write!(out, "{}", escape::markup(&text)).map_err(Error::from)
+            write!(out, "{}", escape::markup_tagged(&text)).map_err(Error::from)
         });
         env.add_filter("typst_string", |v: Value| {
             Value::from_safe_string(escape::string(&v.to_string()))
@@ -214,11 +214,11 @@ mod tests {
             "= {{ title }}\n#let x = {{ title | typst_string }}\n#box(width: {{ n | typst_num }}%)",
         );
         let out = t
-            .render("t.typ", context!(title => "#a *b* [c]\"", n => 12.5))
+            .render("t.typ", context!(title => "#1 *2* [3]\"", n => 12.5))
             .unwrap();
         assert_eq!(
             out.text,
-            "= \\#a \\*b\\* \\[c\\]\\\"\n#let x = \"#a *b* [c]\\\"\"\n#box(width: 12.5%)"
+            "= \\#1 \\*2\\* \\[3\\]\\\"\n#let x = \"#1 *2* [3]\\\"\"\n#box(width: 12.5%)"
         );
     }
 

@@ -422,3 +422,82 @@ fn the_repository_report_checks_clean() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn text_in_the_other_language_is_tagged_with_its_language() {
+    use renga::pipeline::Edition::*;
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nThe デジタル庁 works with GovTech.\n",
+    );
+    p.file(
+        "chapters/01-intro/ja.md",
+        "## A\n\nデジタル庁はGovTechと協力する。\n",
+    );
+    // Every run showing the probe, on the cover or in the chapter, carries the language.
+    let check = |edition, probe: &str, lang: &str, at_least: usize| {
+        let runs = p.layout_runs(edition);
+        let found: Vec<_> = runs.iter().filter(|r| r.text.contains(probe)).collect();
+        assert!(
+            found.len() >= at_least,
+            "{probe} shown {} times in {edition:?}: {runs:?}",
+            found.len()
+        );
+        assert!(
+            found.iter().all(|r| r.lang == lang),
+            "{probe} in {edition:?}: {found:?}"
+        );
+    };
+    check(En, "デジタル", "ja", 2);
+    check(En, "works", "en", 1);
+    check(Ja, "GovTech", "en", 2);
+    check(Ja, "協", "ja", 1);
+    // Bilingual: both columns.
+    check(Bilingual, "デジタル", "ja", 3);
+    check(Bilingual, "GovTech", "en", 3);
+    check(Bilingual, "協", "ja", 1);
+    check(Bilingual, "works", "en", 1);
+}
+
+#[test]
+fn pdf_metadata_and_metrics_attachment() {
+    let p = TestProject::new();
+    let out = p.renga(&["compile", "--lang", "en"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info = std::process::Command::new("pdfinfo")
+        .arg(p.out(EN))
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("Title:           Test Report"), "{info}");
+    assert!(
+        info.contains("GovTech") && info.contains("Digital Agency"),
+        "both agencies are authors: {info}"
+    );
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    let list = std::process::Command::new("pdfdetach")
+        .arg("-list")
+        .arg(p.out(EN))
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("metrics.json"), "{list}");
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("m.json");
+    let status = std::process::Command::new("pdfdetach")
+        .args(["-save", "1", "-o"])
+        .arg(&saved)
+        .arg(p.out(EN))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(saved).unwrap()).unwrap();
+    let keys: Vec<&str> = data["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["sg.identity.users", "jp.identity.users"]);
+}

@@ -137,6 +137,18 @@ impl TestProject {
     }
 }
 
+impl TestProject {
+    /// The runs of text of one laid-out edition, each with its language tag.
+    pub fn layout_runs(&self, edition: Edition) -> Vec<pipeline::TextRun> {
+        let mut diags = Diagnostics::default();
+        let mut timings = Timings::default();
+        let prepared = pipeline::prepare(self.path(), &[edition], &mut diags, &mut timings)
+            .unwrap_or_else(|| panic!("{:?}", diags.items));
+        let (doc, d) = prepared.layout(edition);
+        pipeline::text_runs(&doc.unwrap_or_else(|| panic!("{d:?}")))
+    }
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
