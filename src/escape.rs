@@ -30,19 +30,21 @@ pub fn markup_into(out: &mut String, text: &str) {
 }
 
 /// `text` as literal Typst markup, each run of Japanese or Latin script
-/// tagged with its language, for text whose surroundings renga does not
-/// know (values a template inserts).
-pub fn markup_tagged(text: &str) -> String {
+/// tagged with its language, except runs in `home`, the language the text
+/// is set in (when known). For values a template inserts.
+pub fn markup_tagged(text: &str, home: Option<Lang>) -> String {
     let mut out = String::new();
     for (piece, japanese) in script_runs(text, Lang::En) {
-        if japanese {
+        if japanese && home == Some(Lang::Ja) {
+            markup_into(&mut out, piece);
+        } else if japanese {
             out.push_str("#text(lang: \"ja\", region: \"JP\")[");
             markup_into(&mut out, piece);
             out.push(']');
             continue;
         }
         for (piece, latin) in script_runs(piece, Lang::Ja) {
-            if latin {
+            if latin && home != Some(Lang::En) {
                 out.push_str("#text(lang: \"en\", region: \"GB\")[");
                 markup_into(&mut out, piece);
                 out.push(']');
@@ -105,9 +107,18 @@ mod tests {
 
     #[test]
     fn tagged_markup_marks_each_script() {
+        let text = "GovTech（シンガポール）: 12";
         assert_eq!(
-            markup_tagged("GovTech（シンガポール）: 12"),
+            markup_tagged(text, None),
             "#text(lang: \"en\", region: \"GB\")[GovTech]#text(lang: \"ja\", region: \"JP\")[（シンガポール）]\\: 12"
+        );
+        assert_eq!(
+            markup_tagged(text, Some(Lang::En)),
+            "GovTech#text(lang: \"ja\", region: \"JP\")[（シンガポール）]\\: 12"
+        );
+        assert_eq!(
+            markup_tagged(text, Some(Lang::Ja)),
+            "#text(lang: \"en\", region: \"GB\")[GovTech]（シンガポール）\\: 12"
         );
     }
 

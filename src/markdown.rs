@@ -277,7 +277,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     fn plain(&mut self, text: &str) {
         let wrap = match self.lang() {
             Lang::En => "#text(lang: \"ja\", region: \"JP\")[",
-            Lang::Ja => "#text(lang: \"en\", region: \"GB\")[",
+            Lang::Ja => "#text(lang: \"en\", region: \"GB\", hyphenate: false)[",
         };
         for (piece, foreign) in crate::lang::script_runs(text, self.lang()) {
             if foreign {

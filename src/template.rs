@@ -12,6 +12,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, OutputSpan, Undefined
 
 use crate::diag::{Diagnostic, Location};
 use crate::escape;
+use crate::lang::Lang;
 
 /// The default templates, built into the binary; a project's own
 /// `templates/` files with the same names take their place.
@@ -54,8 +55,15 @@ impl Templates {
             if value.is_undefined() || value.is_none() {
                 return Ok(());
             }
+            // Tag text in a script other than the document's own language;
+            // where the template mixes both (the bilingual edition), tag both.
+            let edition = state.lookup("edition");
+            let attr = |name| edition.as_ref().and_then(|e| e.get_attr(name).ok());
+            let lang = attr("lang").and_then(|l| l.as_str().and_then(Lang::from_code));
+            let bilingual = attr("bilingual").is_some_and(|b| b.is_true());
+            let home = if bilingual { None } else { lang };
             let text = value.to_string();
-            write!(out, "{}", escape::markup_tagged(&text)).map_err(Error::from)
+            write!(out, "{}", escape::markup_tagged(&text, home)).map_err(Error::from)
         });
         env.add_filter("typst_string", |v: Value| {
             Value::from_safe_string(escape::string(&v.to_string()))

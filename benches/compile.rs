@@ -1,0 +1,161 @@
+//! `cargo bench --bench compile`: wall time of `renga compile` on this
+//! repository's report (target: three editions under 2 s on two cores) and on
+//! a generated report of 200 chapters in both languages, where renga's own
+//! stages (everything but typst's layout and PDF export) should stay under 5%.
+//!
+//! Each measurement runs the real binary in a fresh process, as an author or
+//! CI would; stage times come from `renga compile --timings`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+fn renga(project: &Path, out: &Path) -> (Duration, Vec<(String, f64)>) {
+    let start = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_renga"))
+        .arg("compile")
+        .arg(project)
+        .arg("--out")
+        .arg(out)
+        .arg("--timings")
+        .output()
+        .expect("renga runs");
+    let wall = start.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "renga compile failed:\n{stderr}");
+    let stages = stderr
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().strip_suffix(" ms")?;
+            let (name, ms) = l.rsplit_once(' ')?;
+            Some((name.trim().to_string(), ms.trim().parse().ok()?))
+        })
+        .filter(|(name, _): &(String, f64)| name != "total")
+        .collect();
+    (wall, stages)
+}
+
+fn report(name: &str, project: &Path, runs: usize) {
+    let out = tempfile::tempdir().unwrap();
+    let mut walls = Vec::new();
+    let mut last = Vec::new();
+    for _ in 0..runs {
+        let (wall, stages) = renga(project, out.path());
+        walls.push(wall);
+        last = stages;
+    }
+    walls.sort();
+    let median = walls[walls.len() / 2];
+    let typst: f64 = last
+        .iter()
+        .filter(|(n, _)| n.starts_with("layout") || n.starts_with("pdf"))
+        .map(|s| s.1)
+        .sum();
+    let total: f64 = last.iter().map(|s| s.1).sum();
+    let own = total - typst;
+    println!("{name}");
+    println!(
+        "  wall: min {:.2} s, median {:.2} s over {} run(s)",
+        walls[0].as_secs_f64(),
+        median.as_secs_f64(),
+        walls.len()
+    );
+    for (stage, ms) in &last {
+        println!("  {stage:<14} {ms:>9.1} ms");
+    }
+    println!(
+        "  renga's own stages: {own:.1} ms of {total:.1} ms = {:.2}%",
+        100.0 * own / total
+    );
+    let pages: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        .map(|e| {
+            format!(
+                "{} ({} KB)",
+                e.file_name().to_string_lossy(),
+                e.metadata().unwrap().len() / 1024
+            )
+        })
+        .collect();
+    println!("  outputs: {}", pages.join(", "));
+}
+
+/// A report of `count` chapters made from this repository's chapters, in turn.
+fn generate_large(root: &Path, dir: &Path, count: usize) {
+    std::fs::copy(root.join("report.toml"), dir.join("report.toml")).unwrap();
+    copy_dir(&root.join("data"), &dir.join("data"));
+    let mut sources: Vec<_> = std::fs::read_dir(root.join("chapters"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    sources.sort();
+    for i in 0..count {
+        let source = &sources[i % sources.len()];
+        let name = source.file_name().unwrap().to_string_lossy();
+        let slug = name.split_once('-').map_or(name.as_ref(), |(_, s)| s);
+        let target = dir.join("chapters").join(format!("{:03}-{slug}", i + 1));
+        copy_dir(source, &target);
+        // Links between chapters point at the copies' new names: keep them
+        // valid by pointing each at its own chapter.
+        for lang in ["en", "ja"] {
+            let file = target.join(format!("{lang}.md"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            let fixed = regex_free_relink(&text, &format!("{:03}-{slug}", i + 1));
+            std::fs::write(&file, fixed).unwrap();
+        }
+    }
+}
+
+/// Rewrites `](../NN-name/` links to `](../<own>/`.
+fn regex_free_relink(text: &str, own: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("](../") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        if let Some(end) = rest.find('/') {
+            out.push_str(own);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument picks one benchmark.
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if "report".contains(filter.as_str()) {
+        report("this report (3 editions)", root, RUNS);
+    }
+    if "large".contains(filter.as_str()) {
+        let dir = tempfile::tempdir().unwrap();
+        generate_large(root, dir.path(), 200);
+        report(
+            "generated report: 200 chapters × 2 languages (3 editions)",
+            dir.path(),
+            1,
+        );
+    }
+}
