@@ -37,6 +37,7 @@ pub fn markup_tagged(text: &str, home: Option<Lang>) -> String {
     for (piece, japanese) in script_runs(text, Lang::En) {
         if japanese && home == Some(Lang::Ja) {
             markup_into(&mut out, piece);
+            continue;
         } else if japanese {
             out.push_str("#text(lang: \"ja\", region: \"JP\")[");
             markup_into(&mut out, piece);
