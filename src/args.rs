@@ -38,6 +38,42 @@ pub enum Command {
         after_help = "Example:\n  renga check --format github --strict\n\nExit status: 0 clean, 1 errors in the project, 2 usage."
     )]
     Check(CheckArgs),
+    /// Rebuild the editions on every save, keeping typst's caches warm.
+    #[command(
+        after_help = "Example:\n  renga watch --lang en         # rebuild out/*.en.pdf on every save\n\nA save that breaks the project prints the error and keeps the last good PDF;\nfixing it rebuilds without a restart. Stop with Ctrl-C."
+    )]
+    Watch(WatchArgs),
+    /// Create a new report project that compiles at once.
+    #[command(
+        after_help = "Example:\n  renga init my-report && renga compile my-report\n\nRefuses to overwrite an existing project."
+    )]
+    Init(InitArgs),
+    /// Show what changed between two versions of the report: chapters,
+    /// sections, paragraphs and words, and metric values.
+    #[command(
+        after_help = "Examples:\n  renga diff                    # HEAD against the working tree\n  renga diff v1.0 v1.1 --format markdown\n  renga diff ../old-report . --pdf redline.pdf\n\nFROM and TO are git revisions of the project, or two project folders.\nExit status: 0 success, 1 a version could not be read, 2 usage."
+    )]
+    Diff(DiffArgs),
+    /// List every chapter's translation status: in sync, stale or missing.
+    #[command(
+        after_help = "Example:\n  renga status --strict         # exit 1 if any translation is stale\n\nRecord an updated translation with `renga translated CHAPTER`."
+    )]
+    Status(StatusArgs),
+    /// Record that a chapter's translation (or one block of it) is up to date
+    /// with its source language.
+    #[command(
+        after_help = "Examples:\n  renga translated 02-digital-identity\n  renga translated 02-digital-identity --block 7\n\nThe record is chapters/<chapter>/translation.toml: plain text, reviewed like the chapters."
+    )]
+    Translated(TranslatedArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  renga completions bash > /etc/bash_completion.d/renga")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print renga's manual page (roff), generated from these definitions.
+    #[command(after_help = "Example:\n  renga man > renga.1 && man ./renga.1")]
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -77,4 +113,94 @@ pub struct CompileArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+
+    /// Where to write the PDFs (default: PROJECT/out).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Milliseconds of quiet after a change before rebuilding.
+    #[arg(long, default_value_t = 150)]
+    pub debounce: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create the project in.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Do not copy the default templates into the project.
+    #[arg(long)]
+    pub bare: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Coloured text for a terminal (plain when piped or NO_COLOR is set).
+    Terminal,
+    /// Markdown for a pull request comment.
+    Markdown,
+    /// One JSON document for tools.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old version: a git revision or a project folder (default: HEAD).
+    pub from: Option<String>,
+
+    /// The new version: a git revision or a project folder (default: the working tree).
+    pub to: Option<String>,
+
+    /// The project folder inside the git repository.
+    #[arg(long, short = 'C', default_value = ".")]
+    pub project: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = DiffFormat::Terminal)]
+    pub format: DiffFormat,
+
+    /// Also write a redline edition of the new version: insertions and
+    /// deletions marked in both languages, with a summary page.
+    #[arg(long)]
+    pub pdf: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The report project folder.
+    #[arg(default_value = ".")]
+    pub project: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+    pub format: StatusFormat,
+
+    /// Exit with 1 when any translation is stale or missing.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TranslatedArgs {
+    /// The chapter folder name, e.g. `02-digital-identity`.
+    pub chapter: String,
+
+    /// Only this block (as numbered by `renga status`).
+    #[arg(long)]
+    pub block: Option<usize>,
+
+    /// The report project folder.
+    #[arg(long, short = 'C', default_value = ".")]
+    pub project: PathBuf,
 }

@@ -1,4 +1,4 @@
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use renga::args::{Cli, Command};
 
@@ -7,6 +7,24 @@ fn main() {
     let code = match &cli.command {
         Command::Compile(args) => renga::compile::run(args, cli.quiet),
         Command::Check(args) => renga::check::run(args, cli.quiet),
+        Command::Watch(args) => renga::watch::run(args, cli.quiet),
+        Command::Init(args) => renga::init::run(args, cli.quiet),
+        Command::Diff(args) => renga::diff::run(args, cli.quiet),
+        Command::Status(args) => renga::status::run(args, cli.quiet),
+        Command::Translated(args) => renga::status::record(args, cli.quiet),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "renga", &mut std::io::stdout());
+            0
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    1
+                }
+            }
+        }
     };
     std::process::exit(code);
 }

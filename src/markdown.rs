@@ -189,11 +189,109 @@ pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
     convert(&project, &anchors, &chapter, &text)
 }
 
+/// A piece of a changed block in a redline edition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedlineToken {
+    Same(String),
+    Inserted(String),
+    Deleted(String),
+}
+
+/// What a redline edition marks in one chapter text, by the index of the
+/// chapter's top-level blocks as [`top_blocks`] numbers them.
+#[derive(Debug, Clone, Default)]
+pub struct Redline {
+    /// Blocks whose words changed: their text, word by word.
+    pub changed: HashMap<usize, Vec<RedlineToken>>,
+    /// Whole blocks of the old version that were removed, shown before the
+    /// block of this index (or at the end, for an index past the last).
+    pub removed_before: HashMap<usize, Vec<String>>,
+    /// Blocks that are new.
+    pub inserted: HashSet<usize>,
+}
+
+/// The label of the place of a change in a redline edition.
+pub fn redline_label(slug: &str, lang: Lang, index: usize) -> String {
+    format!("redline-{slug}-{lang}-{index}")
+}
+
+/// A top-level block of a chapter (heading, paragraph, list, table, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// `heading`, `paragraph`, `list`, `table`, `code`, `quote`, `html`, `rule`, `other`.
+    pub kind: &'static str,
+    /// Heading level for headings, 0 otherwise.
+    pub level: u8,
+    /// The text a reader sees.
+    pub text: String,
+    /// 1-based line in the markdown file.
+    pub line: usize,
+}
+
+fn top_nodes<'a>(root: &'a AstNode<'a>) -> Vec<&'a AstNode<'a>> {
+    root.children()
+        .filter(|n| {
+            !matches!(
+                n.data().value,
+                NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_)
+            )
+        })
+        .collect()
+}
+
+/// The top-level blocks of a chapter text, in order: the units a redline
+/// marks and that translation records pair up.
+pub fn top_blocks(markdown: &str) -> Vec<BlockInfo> {
+    let arena = Arena::new();
+    let root = parse_document(&arena, markdown, &options());
+    top_nodes(root)
+        .into_iter()
+        .map(|n| {
+            let value = n.data().value.clone();
+            let (kind, level) = match value {
+                NodeValue::Heading(h) => ("heading", h.level),
+                NodeValue::Paragraph => ("paragraph", 0),
+                NodeValue::List(_) => ("list", 0),
+                NodeValue::Table(_) => ("table", 0),
+                NodeValue::CodeBlock(_) => ("code", 0),
+                NodeValue::BlockQuote | NodeValue::Alert(_) | NodeValue::MultilineBlockQuote(_) => {
+                    ("quote", 0)
+                }
+                NodeValue::HtmlBlock(_) => ("html", 0),
+                NodeValue::ThematicBreak => ("rule", 0),
+                _ => ("other", 0),
+            };
+            let text = match &n.data().value {
+                NodeValue::CodeBlock(c) => c.literal.clone(),
+                NodeValue::HtmlBlock(h) => h.literal.clone(),
+                _ => plain_text(n),
+            };
+            BlockInfo {
+                kind,
+                level,
+                text,
+                line: n.data().sourcepos.start.line,
+            }
+        })
+        .collect()
+}
+
 pub fn convert(
     project: &Project,
     anchors: &Anchors,
     chapter: &Chapter,
     text: &ChapterText,
+) -> Converted {
+    convert_redline(project, anchors, chapter, text, None)
+}
+
+/// Converts a chapter, marking the changes of `redline` when given.
+pub fn convert_redline(
+    project: &Project,
+    anchors: &Anchors,
+    chapter: &Chapter,
+    text: &ChapterText,
+    redline: Option<&Redline>,
 ) -> Converted {
     let options = options();
     let arena = Arena::new();
@@ -211,6 +309,7 @@ pub fn convert(
         footnotes: HashMap::new(),
         footnotes_used: HashSet::new(),
         warned_tags: HashSet::new(),
+        redline,
     };
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -245,6 +344,7 @@ struct Writer<'a, 'n> {
     footnotes: HashMap<String, Node<'n>>,
     footnotes_used: HashSet<String>,
     warned_tags: HashSet<String>,
+    redline: Option<&'a Redline>,
 }
 
 /// Typst for HTML tags that have a faithful rendering: the opening of a
@@ -325,15 +425,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     fn chapter(&mut self, root: Node<'n>, module: &str) -> (String, Vec<SectionInfo>) {
         let lang = self.lang();
         let slug = self.chapter.slug.clone();
-        let top: Vec<Node<'n>> = root
-            .children()
-            .filter(|n| {
-                !matches!(
-                    n.data().value,
-                    NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_)
-                )
-            })
-            .collect();
+        let top: Vec<Node<'n>> = top_nodes(root);
         let first_heading = top
             .iter()
             .copied()
@@ -398,7 +490,9 @@ impl<'a, 'n> Writer<'a, 'n> {
         let mut anchorizer = Anchorizer::new();
         let mut sections = Vec::new();
         let mut first_in_section = true;
-        for node in top {
+        let count = top.len();
+        for (index, node) in top.into_iter().enumerate() {
+            self.removed_blocks(index, &mut first_in_section);
             let level = match node.data().value {
                 NodeValue::Heading(h) => Some(h.level),
                 _ => None,
@@ -408,7 +502,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                     self.out.push_str("\n\n");
                 }
                 first_in_section = false;
-                self.block(node);
+                self.redline_block(index, node);
                 continue;
             };
             let anchor = anchorizer.anchorize(&plain_text(node));
@@ -426,15 +520,86 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.out.push_str("],\n[");
             self.mark(node);
             self.out.push_str(&format!("#heading(level: {out_level})["));
-            self.inlines(node);
+            match self.redline.and_then(|r| r.changed.get(&index)) {
+                Some(tokens) => self.redline_tokens(tokens),
+                None if self.redline.is_some_and(|r| r.inserted.contains(&index)) => {
+                    self.out.push_str("#renga-ins[");
+                    self.inlines(node);
+                    self.out.push(']');
+                }
+                None => self.inlines(node),
+            }
             self.out.push_str("]#label(");
             escape::string_into(&mut self.out, &label(&slug, lang, Some(&anchor)));
             self.out.push(')');
             first_in_section = false;
         }
+        self.removed_blocks(count, &mut first_in_section);
         self.out.push_str("],\n)\n");
         let _ = module;
         (title, sections)
+    }
+
+    /// A top-level block, with its changes marked in a redline edition.
+    fn redline_block(&mut self, index: usize, node: Node<'n>) {
+        let Some(redline) = self.redline else {
+            return self.block(node);
+        };
+        if let Some(tokens) = redline.changed.get(&index) {
+            self.mark(node);
+            self.redline_tokens(tokens);
+        } else if redline.inserted.contains(&index) {
+            self.out.push_str("#renga-ins-block[");
+            self.block(node);
+            self.out.push(']');
+        } else {
+            self.block(node);
+        }
+    }
+
+    fn redline_tokens(&mut self, tokens: &[RedlineToken]) {
+        for token in tokens {
+            match token {
+                RedlineToken::Same(t) => self.plain(t),
+                RedlineToken::Inserted(t) => {
+                    self.out.push_str("#renga-ins[");
+                    self.plain(t);
+                    self.out.push(']');
+                }
+                RedlineToken::Deleted(t) => {
+                    self.out.push_str("#renga-del[");
+                    self.plain(t);
+                    self.out.push(']');
+                }
+            }
+        }
+    }
+
+    /// Blocks of the old version removed before top-level block `index`.
+    fn removed_blocks(&mut self, index: usize, first_in_section: &mut bool) {
+        if let Some(r) = self.redline
+            && (r.changed.contains_key(&index)
+                || r.inserted.contains(&index)
+                || r.removed_before.contains_key(&index))
+        {
+            // An anchor for the summary of changes to link to.
+            self.out.push_str("#metadata(\"redline\")#label(");
+            let label = redline_label(&self.chapter.slug, self.lang(), index);
+            escape::string_into(&mut self.out, &label);
+            self.out.push(')');
+        }
+        let Some(removed) = self.redline.and_then(|r| r.removed_before.get(&index)) else {
+            return;
+        };
+        for text in removed {
+            if !*first_in_section {
+                self.out.push_str("\n\n");
+            }
+            *first_in_section = false;
+            self.out.push_str("#renga-del-block[");
+            self.plain(text);
+            self.out.push(']');
+        }
     }
 
     fn blocks(&mut self, parent: Node<'n>) {

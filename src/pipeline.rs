@@ -138,6 +138,34 @@ pub fn prepare(
     diags: &mut Diagnostics,
     timings: &mut Timings,
 ) -> Option<Prepared> {
+    prepare_redline(root, editions, &RedlineInput::default(), diags, timings)
+}
+
+/// A redline edition's changes: per chapter text, and the summary listed
+/// at the front of the edition.
+#[derive(Debug, Default, Clone)]
+pub struct RedlineInput {
+    pub chapters: HashMap<(String, Lang), markdown::Redline>,
+    pub summary: Vec<RedlineEntry>,
+}
+
+/// One line of a redline edition's summary of changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedlineEntry {
+    /// What changed, in words, e.g. "02-digital-identity (en): paragraph changed".
+    pub text: String,
+    /// The label to link to (see [`markdown::redline_label`]); empty for none.
+    pub label: String,
+}
+
+/// [`prepare`] for a redline edition that marks `redline`'s changes.
+pub fn prepare_redline(
+    root: &std::path::Path,
+    editions: &[Edition],
+    redline: &RedlineInput,
+    diags: &mut Diagnostics,
+    timings: &mut Timings,
+) -> Option<Prepared> {
     let project = timings.record("load", || project::load(root, diags))?;
     let langs: Vec<Lang> = Lang::ALL
         .into_iter()
@@ -171,7 +199,10 @@ pub fn prepare(
         for chapter in &project.chapters {
             for &lang in &langs {
                 if let Some(text) = chapter.text(lang) {
-                    out.push(markdown::convert(&project, &anchors, chapter, text));
+                    let marks = redline.chapters.get(&(chapter.slug.clone(), lang));
+                    out.push(markdown::convert_redline(
+                        &project, &anchors, chapter, text, marks,
+                    ));
                 }
             }
         }
@@ -201,6 +232,7 @@ pub fn prepare(
             &converted,
             Edition::En,
             date,
+            &redline.summary,
         )));
         match templates.render("prelude.typ", prelude_ctx) {
             Ok(r) => {
@@ -214,7 +246,11 @@ pub fn prepare(
         }
         for &edition in editions {
             let ctx = minijinja::Value::from(minijinja::value::Serde(context(
-                &project, &converted, edition, date,
+                &project,
+                &converted,
+                edition,
+                date,
+                &redline.summary,
             )));
             match templates.render("main.typ", ctx) {
                 Ok(r) => {
@@ -618,6 +654,8 @@ struct Context<'a> {
     metrics: Vec<MetricCtx<'a>>,
     renga_version: &'static str,
     illustrative_marker: Localized,
+    /// The summary of changes of a redline edition; empty otherwise.
+    redline: &'a [RedlineEntry],
 }
 
 fn both(f: impl Fn(Lang) -> String) -> Localized {
@@ -643,6 +681,7 @@ fn context<'a>(
     converted: &[Converted],
     edition: Edition,
     date: Date,
+    redline: &'a [RedlineEntry],
 ) -> Context<'a> {
     let manifest = &project.manifest;
     let primary = edition.langs()[0];
@@ -817,6 +856,7 @@ fn context<'a>(
         metrics: metric_list,
         renga_version: env!("CARGO_PKG_VERSION"),
         illustrative_marker: both(|l| format::illustrative_marker(l).to_string()),
+        redline,
     }
 }
 
