@@ -12,7 +12,8 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
     if let Some(prepared) =
         pipeline::prepare(&root, &editions(&args.project), &mut diags, &mut timings)
     {
-        prepared.typeset(Goal::Layout, &mut diags, &mut timings);
+        // The PDF is made and thrown away: its export enforces PDF/A and PDF/UA.
+        prepared.typeset(Goal::Pdf, &mut diags, &mut timings);
     }
     let code = finish(&root, &args.project, &mut diags, quiet);
     if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {

@@ -310,6 +310,9 @@ pub fn convert_redline(
         footnotes_used: HashSet::new(),
         warned_tags: HashSet::new(),
         redline,
+        coverage: HashMap::new(),
+        warned_chars: HashSet::new(),
+        code_depth: 0,
     };
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -345,6 +348,12 @@ struct Writer<'a, 'n> {
     footnotes_used: HashSet<String>,
     warned_tags: HashSet<String>,
     redline: Option<&'a Redline>,
+    /// Whether a bundled font covers a character, as found so far.
+    coverage: HashMap<char, bool>,
+    warned_chars: HashSet<char>,
+    /// Depth of open HTML code-like tags (`<code>`, `<kbd>`…), whose text
+    /// is kept as typed.
+    code_depth: usize,
 }
 
 /// Typst for HTML tags that have a faithful rendering: the opening of a
@@ -375,11 +384,17 @@ impl<'a, 'n> Writer<'a, 'n> {
     /// Author text, escaped, with runs in the other language tagged as
     /// such: Japanese inside English text, Latin words inside Japanese.
     fn plain(&mut self, text: &str) {
+        let text = self.shown(text);
+        let text = if self.code_depth > 0 {
+            undo_smart_punctuation(&text)
+        } else {
+            text
+        };
         let wrap = match self.lang() {
             Lang::En => "#text(lang: \"ja\", region: \"JP\")[",
             Lang::Ja => "#text(lang: \"en\", region: \"GB\", hyphenate: false)[",
         };
-        for (piece, foreign) in crate::lang::script_runs(text, self.lang()) {
+        for (piece, foreign) in crate::lang::script_runs(&text, self.lang()) {
             if foreign {
                 self.out.push_str(wrap);
                 escape::markup_into(&mut self.out, piece);
@@ -388,6 +403,43 @@ impl<'a, 'n> Writer<'a, 'n> {
                 escape::markup_into(&mut self.out, piece);
             }
         }
+    }
+
+    /// `text` with every character no bundled font can show replaced by its
+    /// code point, each reported once: a PDF/A file cannot hold it.
+    fn shown(&mut self, text: &str) -> String {
+        if text.is_ascii() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            let covered = c.is_ascii()
+                || *self
+                    .coverage
+                    .entry(c)
+                    .or_insert_with(|| crate::world::covers(c));
+            if covered {
+                out.push(c);
+                continue;
+            }
+            out.push_str(&format!("[U+{:04X}]", c as u32));
+            if self.warned_chars.insert(c) {
+                let at = match self.map.lookup(self.out.len()) {
+                    Some((line, col)) => {
+                        location_of(&self.text.path, &self.text.text, line, col, 0)
+                    }
+                    None => Location::new(&self.text.path, 1, 1),
+                };
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        "glyph-missing",
+                        format!("no bundled font has the character {c} (U+{:04X}); it is shown as [U+{:04X}]", c as u32, c as u32),
+                    )
+                    .at(at),
+                );
+            }
+        }
+        out
     }
 
     fn mark(&mut self, node: Node<'n>) {
@@ -685,14 +737,14 @@ impl<'a, 'n> Writer<'a, 'n> {
                     .split(|c: char| c == ',' || c == '{' || c.is_whitespace())
                     .next()
                     .unwrap_or("");
-                let literal = code.literal.strip_suffix('\n').unwrap_or(&code.literal);
+                let literal = self.shown(code.literal.strip_suffix('\n').unwrap_or(&code.literal));
                 self.out.push_str("#raw(block: true, ");
                 if !lang.is_empty() {
                     self.out.push_str("lang: ");
                     escape::string_into(&mut self.out, lang);
                     self.out.push_str(", ");
                 }
-                escape::string_into(&mut self.out, literal);
+                escape::string_into(&mut self.out, &literal);
                 self.out.push(')');
             }
             NodeValue::HtmlBlock(html) => self.html(node, &html.literal, true),
@@ -774,8 +826,9 @@ impl<'a, 'n> Writer<'a, 'n> {
                 }
                 NodeValue::LineBreak => self.out.push_str("#linebreak() "),
                 NodeValue::Code(code) => {
+                    let literal = self.shown(&code.literal);
                     self.out.push_str("#raw(");
-                    escape::string_into(&mut self.out, &code.literal);
+                    escape::string_into(&mut self.out, &literal);
                     self.out.push(')');
                 }
                 NodeValue::Emph => self.wrap(node, "#emph["),
@@ -794,7 +847,10 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             i += 1;
         }
-        for _ in open_tags.drain(..) {
+        for tag in open_tags.drain(..) {
+            if matches!(tag.as_str(), "code" | "tt" | "samp" | "kbd") {
+                self.code_depth = self.code_depth.saturating_sub(1);
+            }
             self.out.push(']');
         }
     }
@@ -1117,6 +1173,13 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     fn tag(&mut self, node: Node<'n>, tag: &Tag, open: &mut Vec<String>) {
+        if matches!(tag.name.as_str(), "code" | "tt" | "samp" | "kbd") {
+            if tag.closing {
+                self.code_depth = self.code_depth.saturating_sub(1);
+            } else if !tag.self_closing {
+                self.code_depth += 1;
+            }
+        }
         match tag.name.as_str() {
             "br" => self.out.push_str("#linebreak() "),
             "wbr" => {}
@@ -1219,6 +1282,16 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.out.push(']');
         }
     }
+}
+
+/// Straight quotes, hyphens and dots back in place of the typographic ones
+/// comrak's smart punctuation made, for text inside HTML code tags.
+fn undo_smart_punctuation(text: &str) -> String {
+    text.replace(['‘', '’'], "'")
+        .replace(['“', '”'], "\"")
+        .replace('—', "---")
+        .replace('–', "--")
+        .replace('…', "...")
 }
 
 enum LinkTarget {

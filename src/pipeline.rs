@@ -65,7 +65,7 @@ impl Edition {
 /// How far the pipeline goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Goal {
-    /// Lay out every edition but write nothing (`renga check`).
+    /// Lay out every edition, without exporting.
     Layout,
     /// Lay out and export PDF bytes.
     Pdf,

@@ -40,7 +40,29 @@ const BUNDLED_FONTS: &[&[u8]] = &[
     include_bytes!("../fonts/NotoSerifJP-Bold.ttf"),
     include_bytes!("../fonts/NotoSansJP-Regular.ttf"),
     include_bytes!("../fonts/NotoSansJP-Bold.ttf"),
+    include_bytes!("../fonts/NotoEmoji-Regular.ttf"),
 ];
+
+/// Whether some bundled font can show `c` (typst falls back to any font
+/// in the book that covers a character).
+pub fn covers(c: char) -> bool {
+    use typst::text::FontVariant;
+    c.is_whitespace()
+        || c.is_control()
+        || is_default_ignorable(c)
+        || fonts()
+            .book()
+            .select_fallback(None, FontVariant::default(), c.encode_utf8(&mut [0; 4]))
+            .is_some()
+}
+
+/// Characters that are never drawn (joiners, variation selectors, …).
+fn is_default_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
+}
 
 /// The file id of a virtual path in the project, e.g. `/chapters/a/en.md.typ`.
 pub fn file_id(path: &str) -> FileId {

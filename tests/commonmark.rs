@@ -33,7 +33,17 @@ fn html_words(html: &str) -> Vec<String> {
         rest = &rest[end.unwrap_or(rest.len())..];
     }
     text.push_str(rest);
-    let text = decode(&text);
+    // renga shows a character no bundled font has as its code point.
+    let text: String = decode(&text)
+        .chars()
+        .map(|c| {
+            if renga::world::covers(c) {
+                c.to_string()
+            } else {
+                format!("[U+{:04X}]", c as u32)
+            }
+        })
+        .collect();
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_string)

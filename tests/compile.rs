@@ -501,3 +501,40 @@ fn pdf_metadata_and_metrics_attachment() {
         .collect();
     assert_eq!(keys, ["sg.identity.users", "jp.identity.users"]);
 }
+
+#[test]
+fn emoji_print_and_unshowable_characters_are_reported_not_fatal() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nA thumbs up 👍 and `A👍%`, and Thai ก.\n",
+    );
+    let out = p.renga(&["compile", "--lang", "en"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning[glyph-missing]"), "{err}");
+    assert!(err.contains("U+0E01"), "{err}");
+    let text = pdf_text(&p.out(EN));
+    assert!(text.contains("👍"), "{text}");
+    assert!(text.contains("[U+0E01]"), "{text}");
+    // check runs the same export checks as compile.
+    let out = p.renga(&["check", "--lang", "en", "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+#[test]
+fn text_in_html_code_tags_keeps_straight_punctuation() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\nUse <code>--print-width \"80\"</code> -- \"quoted\".\n",
+    );
+    let (text, _) = p
+        .layout_text(renga::pipeline::Edition::En)
+        .unwrap_or_else(|d| panic!("{:?}", d.items));
+    assert!(text.contains("--print-width \"80\""), "{text}");
+    assert!(
+        text.contains("– “quoted”"),
+        "prose keeps smart punctuation: {text}"
+    );
+}

@@ -1,0 +1,624 @@
+//! Real public markdown documents (tests/fixtures/real, licences in its
+//! README.md), each the only chapter of a report, compile as `renga
+//! compile` compiles them: no Typst error, and the PDF (PDF/A-3a, PDF/UA-1)
+//! is exported. Every word a reader of the document would see is in the
+//! laid-out text, in order; every code span and code block is set verbatim;
+//! and the PDF's text layer holds what was laid out.
+//!
+//! The words are taken from comrak's parse of the document, with the same
+//! options renga uses: text, code spans, code blocks, the text of raw HTML
+//! (tags and comments are not text; an `<img>`'s alt text is) and image alt
+//! text. The laid-out text is read as a reader reads it: running heads and
+//! page numbers are skipped, and footnotes, set at the foot of a page, are
+//! read apart from the body; each footnote's words are checked in order on
+//! their own.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use common::*;
+use comrak::nodes::{AstNode, NodeValue};
+use comrak::{Arena, parse_document};
+use renga::diag::Diagnostic;
+use renga::pipeline::{Edition, Goal};
+use typst::introspection::{Location, Tag};
+use typst::layout::{Frame, FrameItem};
+use typst::model::FootnoteEntry;
+use typst::pdf::ArtifactElem;
+use typst_layout::PagedDocument;
+
+/// Each fixture and the edition it is written for.
+const FIXTURES: &[(&str, Edition)] = &[
+    ("rust-book-ch02-guessing-game.md", Edition::En),
+    ("prettier-options.md", Edition::En),
+    ("rfc-3498-lifetime-capture-rules-2024.md", Edition::En),
+    ("book-ja-ch03-02-data-types.md", Edition::Ja),
+    ("book-ja-ch04-01-what-is-ownership.md", Edition::Ja),
+];
+
+/// Author errors a fixture may have in a test project: its images are not
+/// copied beside it. renga typesets their alt text instead.
+const EXPECTED_ERRORS: &[&str] = &["image-missing"];
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/real/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// What a reader sees of one flow of text (the body, or one footnote): its
+/// words in order, and its code spans and code blocks, which must be set
+/// verbatim.
+#[derive(Debug, Default, PartialEq)]
+struct Flow {
+    words: Vec<String>,
+    code: Vec<String>,
+}
+
+/// What a reader sees of a document: the body, and each footnote in order
+/// of first reference.
+#[derive(Debug, Default)]
+struct Words {
+    body: Flow,
+    footnotes: Vec<(String, Flow)>,
+}
+
+fn document_words(markdown: &str) -> Words {
+    let arena = Arena::new();
+    let root = parse_document(&arena, markdown, &renga::markdown::options());
+    let mut definitions = HashMap::new();
+    for node in root.children() {
+        if let NodeValue::FootnoteDefinition(def) = &node.data().value {
+            definitions.insert(def.name.clone(), node);
+        }
+    }
+    let mut seen = Seen::default();
+    seen.node(root);
+    let mut words = Words {
+        body: seen.flow(),
+        ..Words::default()
+    };
+    // Footnotes inside footnotes are referenced while collecting, so the
+    // list grows as it is walked.
+    let mut i = 0;
+    while i < seen.footnotes.len() {
+        let name = seen.footnotes[i].clone();
+        i += 1;
+        if words.footnotes.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        // A reference without a definition is plain text to comrak, so every
+        // referenced name has one.
+        for child in definitions[&name].children() {
+            seen.node(child);
+        }
+        words.footnotes.push((name, seen.flow()));
+    }
+    words
+}
+
+/// The text a reader sees, collected node by node.
+#[derive(Default)]
+struct Seen {
+    text: String,
+    code: Vec<String>,
+    /// Names of the footnotes referenced, in order.
+    footnotes: Vec<String>,
+}
+
+impl Seen {
+    /// Appends the text a reader sees of `node`, with a space between nodes
+    /// (splitting words more finely never makes the check pass wrongly: the
+    /// laid-out text is compared without spaces).
+    fn node<'a>(&mut self, node: &'a AstNode<'a>) {
+        match &node.data().value {
+            NodeValue::Text(t) => self.text.push_str(t),
+            NodeValue::Code(c) => {
+                self.text.push_str(&c.literal);
+                self.code.push(c.literal.clone());
+            }
+            NodeValue::CodeBlock(c) => {
+                self.text.push_str(&c.literal);
+                self.code.push(c.literal.clone());
+            }
+            NodeValue::HtmlBlock(h) => self.text.push_str(&html_text(&h.literal)),
+            NodeValue::HtmlInline(h) => self.text.push_str(&html_text(h)),
+            NodeValue::FootnoteReference(r) => self.footnotes.push(r.name.clone()),
+            NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_) => {}
+            _ => {
+                for child in node.children() {
+                    self.node(child);
+                }
+            }
+        }
+        self.text.push(' ');
+    }
+
+    /// The flow collected so far; starts a new one.
+    fn flow(&mut self) -> Flow {
+        Flow {
+            words: split_words(&std::mem::take(&mut self.text)),
+            code: std::mem::take(&mut self.code),
+        }
+    }
+}
+
+/// The text a reader sees of raw HTML: comments and tags are not text,
+/// except an `<img>`'s alt text; entities are decoded.
+fn html_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |i| &comment[i + 3..]);
+            out.push(' ');
+            continue;
+        }
+        let starts_tag = c == '<'
+            && rest[1..]
+                .trim_start_matches('/')
+                .starts_with(|c: char| c.is_ascii_alphabetic());
+        if starts_tag && let Some(end) = tag_end(rest) {
+            let tag = &rest[..end];
+            let name = tag[1..]
+                .split(|c: char| c.is_whitespace() || c == '/' || c == '>')
+                .next()
+                .unwrap_or("");
+            if name.eq_ignore_ascii_case("img")
+                && let Some(alt) = attr(tag, "alt")
+            {
+                out.push(' ');
+                out.push_str(&decode(&alt));
+            }
+            out.push(' ');
+            rest = &rest[end..];
+            continue;
+        }
+        let next = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
+        out.push_str(&decode(&rest[..next]));
+        rest = &rest[next..];
+    }
+    out
+}
+
+/// The end of a tag, skipping `>` inside quoted attribute values.
+fn tag_end(tag: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in tag.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The value of attribute `name` in a tag.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let before = lower[..at].chars().next_back();
+        if !before.is_some_and(char::is_whitespace) {
+            continue;
+        }
+        let Some(value) = tag[from..].trim_start().strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        return Some(match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or("").to_string(),
+            _ => value
+                .split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        });
+    }
+    None
+}
+
+fn decode(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&e| e < 12).and_then(|e| {
+            let name = &rest[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs of letters and digits.
+fn split_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether every word occurs in `text` in order (letters and digits only,
+/// so hyphenation and spacing do not matter).
+fn in_order(words: &[String], text: &str) -> Result<(), String> {
+    let hay: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    let mut pos = 0;
+    for (i, w) in words.iter().enumerate() {
+        match hay[pos..].find(w.as_str()) {
+            Some(at) => pos += at + w.len(),
+            None => {
+                let before = words[i.saturating_sub(8)..i].join(" ");
+                let after = words[i + 1..(i + 8).min(words.len())].join(" ");
+                return Err(format!(
+                    "word {} of {}, `{w}`, missing or out of order (… {before} [{w}] {after} …)",
+                    i + 1,
+                    words.len()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether every piece of code occurs in `text` in order, character for
+/// character but for whitespace (long lines wrap, and runs are joined by
+/// spaces).
+fn code_in_order(code: &[String], text: &str) -> Result<(), String> {
+    let hay = squash(text);
+    let mut pos = 0;
+    for (i, c) in code.iter().enumerate() {
+        let c = squash(c);
+        match hay[pos..].find(&c) {
+            Some(at) => pos += at + c.len(),
+            None => {
+                return Err(format!(
+                    "code {} of {} is not set verbatim (or is out of order): {:?}",
+                    i + 1,
+                    code.len(),
+                    code[i]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The laid-out text as a reader reads it: page artifacts (running heads,
+/// page numbers) are skipped, and footnotes, set at the foot of a page in
+/// the middle of a sentence or a code block that runs on to the next page,
+/// are read apart from the body.
+#[derive(Default)]
+struct Reading {
+    /// The text of the pages' bodies, without footnotes.
+    body: String,
+    /// All the text but artifacts: the body with the footnotes.
+    all: String,
+}
+
+fn read(doc: &PagedDocument) -> Reading {
+    #[derive(PartialEq)]
+    enum Open {
+        Artifact,
+        Footnote,
+    }
+    fn walk(frame: &Frame, open: &mut Vec<(Location, Open)>, out: &mut Reading) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => walk(&group.frame, open, out),
+                FrameItem::Tag(Tag::Start(content, _)) => {
+                    let kind = if content.is::<ArtifactElem>() {
+                        Open::Artifact
+                    } else if content.is::<FootnoteEntry>() {
+                        Open::Footnote
+                    } else {
+                        continue;
+                    };
+                    if let Some(location) = content.location() {
+                        open.push((location, kind));
+                    }
+                }
+                FrameItem::Tag(Tag::End(location, ..)) => open.retain(|(l, _)| l != location),
+                FrameItem::Text(text) => {
+                    if open.iter().any(|(_, k)| *k == Open::Artifact) {
+                        continue;
+                    }
+                    out.all.push_str(&text.text);
+                    out.all.push(' ');
+                    if open.is_empty() {
+                        out.body.push_str(&text.text);
+                        out.body.push(' ');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Reading::default();
+    for page in doc.pages() {
+        // A footnote that runs on to the next page ends there: its end tag
+        // does not end the body text before it.
+        let mut open = Vec::new();
+        walk(&page.frame, &mut open, &mut out);
+    }
+    out
+}
+
+/// A fixture laid out, and exported if it could be.
+struct Compiled {
+    reading: Reading,
+    /// The text of every run typst laid out, artifacts included.
+    laid_out: String,
+    /// The PDF, or the errors that stopped its export.
+    pdf: Result<Vec<u8>, String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Lays the project out and exports the PDF (with its PDF/A and PDF/UA
+/// checks), as `renga compile` does. Like `TestProject::layout_text`, but it
+/// keeps the document (to tell footnotes and page artifacts from the body)
+/// and carries on despite renga's author errors when they are ones a
+/// fixture is expected to have (an image that is not there: its alt text is
+/// typeset instead). Errs when there is no layout to check.
+fn compile(p: &TestProject, edition: Edition) -> Result<Compiled, String> {
+    let mut diags = renga::diag::Diagnostics::default();
+    let mut timings = renga::pipeline::Timings::default();
+    let prepared = renga::pipeline::prepare(p.path(), &[edition], &mut diags, &mut timings);
+    if let Some(d) = diags
+        .items
+        .iter()
+        .find(|d| d.is_error() && !EXPECTED_ERRORS.contains(&d.code))
+    {
+        return Err(format!("error `{}`: {}", d.code, d.message));
+    }
+    let prepared = prepared.ok_or("the project did not load")?;
+    let (doc, d) = prepared.layout(edition);
+    let errors = |d: &[Diagnostic]| -> Vec<String> {
+        d.iter()
+            .filter(|d| d.code == "typst" && d.is_error())
+            .map(|d| {
+                let at = d
+                    .location
+                    .as_ref()
+                    .map(|l| format!(" (line {})", l.line))
+                    .unwrap_or_default();
+                format!("typst error{at}: {}", d.message)
+            })
+            .collect()
+    };
+    let Some(doc) = doc else {
+        return Err(errors(&d).join("; "));
+    };
+    let layout_errors = errors(&d);
+    if !layout_errors.is_empty() {
+        return Err(layout_errors.join("; "));
+    }
+    diags.extend(d);
+    let mut export = renga::diag::Diagnostics::default();
+    let outputs = prepared.typeset(Goal::Pdf, &mut export, &mut timings);
+    let export_errors = errors(&export.items);
+    let pdf = match outputs.into_iter().find_map(|o| o.pdf) {
+        Some(pdf) if export_errors.is_empty() => Ok(pdf),
+        _ => Err(format!(
+            "the PDF export failed: {}",
+            export_errors.join("; ")
+        )),
+    };
+    Ok(Compiled {
+        reading: read(&doc),
+        laid_out: renga::pipeline::plain_text(&doc),
+        pdf,
+        diagnostics: diags.items,
+    })
+}
+
+/// The letters and digits of `text`, counted.
+fn alphanumerics(text: &str) -> BTreeMap<char, usize> {
+    let mut counts = BTreeMap::new();
+    for c in text.chars().filter(|c| c.is_alphanumeric()) {
+        *counts.entry(c).or_default() += 1;
+    }
+    counts
+}
+
+/// Whether the PDF's text layer, as poppler extracts it, holds exactly the
+/// letters and digits typst laid out (poppler reads in its own order, so
+/// they are compared as counts; the order is checked on the layout).
+fn pdf_holds(laid_out: &str, pdf: &str) -> Result<(), String> {
+    let (want, got) = (alphanumerics(laid_out), alphanumerics(pdf));
+    let chars: BTreeSet<&char> = want.keys().chain(got.keys()).collect();
+    let differ: Vec<String> = chars
+        .into_iter()
+        .filter(|c| want.get(c) != got.get(c))
+        .map(|c| {
+            format!(
+                "{c:?} laid out {} times, {} in the PDF",
+                want.get(c).unwrap_or(&0),
+                got.get(c).unwrap_or(&0)
+            )
+        })
+        .collect();
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the PDF's text differs from the layout: {}",
+            differ[..differ.len().min(10)].join("; ")
+        ))
+    }
+}
+
+/// Compiles one fixture as the only chapter of a report and checks the
+/// result: no Typst error, the PDF exported, and every word and every piece
+/// of code of the document in the laid-out text, in order, and in the PDF.
+fn check_fixture(name: &str) {
+    let &(_, edition) = FIXTURES
+        .iter()
+        .find(|(f, _)| *f == name)
+        .expect("the fixture is listed in FIXTURES");
+    let markdown = fixture(name);
+    let p = TestProject::empty();
+    p.file("report.toml", REPORT_TOML);
+    let file = match edition {
+        Edition::Ja => "ja.md",
+        _ => "en.md",
+    };
+    p.file(&format!("chapters/01-doc/{file}"), &markdown);
+    let compiled = match compile(&p, edition) {
+        Ok(c) => c,
+        Err(why) => panic!("{name}: {why}"),
+    };
+    let text = &compiled.reading;
+    let words = document_words(&markdown);
+    let mut problems = Vec::new();
+    problems.extend(in_order(&words.body.words, &text.body).err());
+    problems.extend(code_in_order(&words.body.code, &text.body).err());
+    for (footnote, flow) in &words.footnotes {
+        problems.extend(
+            in_order(&flow.words, &text.all)
+                .and_then(|()| code_in_order(&flow.code, &text.all))
+                .map_err(|why| format!("footnote [^{footnote}]: {why}"))
+                .err(),
+        );
+    }
+    match &compiled.pdf {
+        Ok(bytes) => {
+            let pdf = p.path().join("out.pdf");
+            std::fs::write(&pdf, bytes).unwrap();
+            problems.extend(pdf_holds(&compiled.laid_out, &pdf_text(&pdf)).err());
+        }
+        Err(why) => problems.push(why.clone()),
+    }
+    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in &compiled.diagnostics {
+        *codes.entry(d.code).or_default() += 1;
+    }
+    println!(
+        "{name}: {} words, {} pieces of code, {} footnotes; diagnostics {codes:?}",
+        words.body.words.len()
+            + words
+                .footnotes
+                .iter()
+                .map(|(_, f)| f.words.len())
+                .sum::<usize>(),
+        words.body.code.len()
+            + words
+                .footnotes
+                .iter()
+                .map(|(_, f)| f.code.len())
+                .sum::<usize>(),
+        words.footnotes.len()
+    );
+    assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn rust_book_chapter() {
+    check_fixture("rust-book-ch02-guessing-game.md");
+}
+
+#[test]
+fn prettier_options_page() {
+    check_fixture("prettier-options.md");
+}
+
+#[test]
+fn rust_rfc_with_footnotes() {
+    check_fixture("rfc-3498-lifetime-capture-rules-2024.md");
+}
+
+#[test]
+fn japanese_book_chapter_with_tables() {
+    check_fixture("book-ja-ch03-02-data-types.md");
+}
+
+#[test]
+fn japanese_book_chapter_with_missing_images() {
+    check_fixture("book-ja-ch04-01-what-is-ownership.md");
+}
+
+#[test]
+fn every_fixture_is_tested_and_has_its_licence_noted() {
+    let dir = format!("{}/tests/fixtures/real", env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(format!("{dir}/README.md")).unwrap();
+    let this = include_str!("real_documents.rs");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name == "README.md" {
+            continue;
+        }
+        assert!(
+            FIXTURES.iter().any(|(f, _)| *f == name),
+            "{name} is not in FIXTURES"
+        );
+        assert!(
+            this.contains(&format!("check_fixture(\"{name}\")")),
+            "{name} has no test"
+        );
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is not in tests/fixtures/real/README.md"
+        );
+    }
+}
+
+#[test]
+fn words_model_what_a_reader_sees() {
+    let w = document_words(
+        "a <!-- hidden --> *b* `c`\n\n<div title=\"no\">d &amp; e<img src=\"x.png\" alt=\"f g\"></div>\n\n```\nh\n```\n\n![i](j.png) k[^n]\n\n[^n]: l\n",
+    );
+    assert_eq!(
+        w.body.words,
+        ["a", "b", "c", "d", "e", "f", "g", "h", "i", "k"]
+    );
+    assert_eq!(w.body.code, ["c", "h\n"]);
+    assert_eq!(
+        w.footnotes,
+        [(
+            "n".to_string(),
+            Flow {
+                words: vec!["l".to_string()],
+                code: vec![]
+            }
+        )]
+    );
+    assert!(in_order(&["a".into(), "b".into()], "x a-\ny b").is_ok());
+    assert!(in_order(&["b".into(), "a".into()], "a b").is_err());
+    assert!(code_in_order(&["a(b)".into()], "x a ( b ) y").is_ok());
+    assert!(code_in_order(&["a--b".into()], "a–b").is_err());
+    assert!(pdf_holds("ab 1", "1\nb a").is_ok());
+    assert!(pdf_holds("ﬁ", "fi").is_err());
+}
