@@ -65,7 +65,8 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
     };
     let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
     let start = std::time::Instant::now();
-    match write_outputs(&out_dir, &name, &outputs) {
+    let all: Vec<&EditionOutput> = outputs.iter().collect();
+    match write_outputs(&out_dir, &name, &all, &all) {
         Ok(written) => {
             timings.stages.push(("write".into(), start.elapsed()));
             if !quiet {
@@ -113,32 +114,38 @@ struct ManifestEntry {
 /// Writes every PDF and `manifest.json` to temporary files first and
 /// renames them into place only once all are written, so a failure
 /// leaves the previous outputs untouched.
-fn write_outputs(
+pub fn write_outputs(
     out_dir: &Path,
     name: &str,
-    outputs: &[EditionOutput],
+    outputs: &[&EditionOutput],
+    manifest: &[&EditionOutput],
 ) -> std::io::Result<Vec<(PathBuf, usize)>> {
     std::fs::create_dir_all(out_dir)?;
+    let file_name = |output: &EditionOutput| format!("{name}.{}.pdf", output.edition.code());
     let mut pending = Vec::new();
-    let mut entries = Vec::new();
     for output in outputs {
         let Some(pdf) = &output.pdf else { continue };
-        let file = format!("{name}.{}.pdf", output.edition.code());
         let mut tmp = tempfile::NamedTempFile::new_in(out_dir)?;
         tmp.write_all(pdf)?;
         tmp.as_file().sync_all()?;
-        entries.push(ManifestEntry {
-            file: file.clone(),
-            edition: output.edition,
-            pages: output.pages,
-            bytes: pdf.len(),
-            sha256: Sha256::digest(pdf)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        });
-        pending.push((tmp, out_dir.join(file), output.pages));
+        pending.push((tmp, out_dir.join(file_name(output)), output.pages));
     }
+    let entries: Vec<ManifestEntry> = manifest
+        .iter()
+        .filter_map(|output| {
+            let pdf = output.pdf.as_ref()?;
+            Some(ManifestEntry {
+                file: file_name(output),
+                edition: output.edition,
+                pages: output.pages,
+                bytes: pdf.len(),
+                sha256: Sha256::digest(pdf)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
+            })
+        })
+        .collect();
     let manifest =
         serde_json::to_vec_pretty(&serde_json::json!({ "report": name, "files": entries }))?;
     let mut tmp = tempfile::NamedTempFile::new_in(out_dir)?;

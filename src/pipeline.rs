@@ -166,6 +166,37 @@ pub fn prepare_redline(
     diags: &mut Diagnostics,
     timings: &mut Timings,
 ) -> Option<Prepared> {
+    prepare_impl(root, editions, redline, &mut None, diags, timings)
+}
+
+/// [`prepare`] that edits the sources of an earlier build in place, so that
+/// typst's caches see what did not change as unchanged (`renga watch`).
+/// `sources` is taken, and given back when preparing fails.
+pub fn prepare_reusing(
+    root: &std::path::Path,
+    editions: &[Edition],
+    sources: &mut Option<Sources>,
+    diags: &mut Diagnostics,
+    timings: &mut Timings,
+) -> Option<Prepared> {
+    prepare_impl(
+        root,
+        editions,
+        &RedlineInput::default(),
+        sources,
+        diags,
+        timings,
+    )
+}
+
+fn prepare_impl(
+    root: &std::path::Path,
+    editions: &[Edition],
+    redline: &RedlineInput,
+    reuse: &mut Option<Sources>,
+    diags: &mut Diagnostics,
+    timings: &mut Timings,
+) -> Option<Prepared> {
     let project = timings.record("load", || project::load(root, diags))?;
     let langs: Vec<Lang> = Lang::ALL
         .into_iter()
@@ -223,7 +254,14 @@ pub fn prepare_redline(
         }
     };
     let date = document_date(project.manifest.date);
-    let mut sources = Sources::new(&project.root, date);
+    let mut sources = match reuse.take() {
+        Some(mut sources) => {
+            sources.reset_files();
+            sources.set_today(date);
+            sources
+        }
+        None => Sources::new(&project.root, date),
+    };
     let mut rendered = HashMap::new();
     let ok = timings.record("render", || {
         let mut ok = true;
@@ -273,6 +311,7 @@ pub fn prepare_redline(
     // valid Typst behind, so typesetting goes on to find every other problem;
     // the drivers write nothing when any error was found.
     if !ok {
+        *reuse = Some(sources);
         return None;
     }
     Some(Prepared {
@@ -341,7 +380,7 @@ impl Prepared {
         let results: Vec<_> = self
             .editions
             .iter()
-            .map(|&edition| self.typeset_edition(edition, goal))
+            .map(|&edition| self.typeset_one(edition, goal))
             .collect();
         let mut outputs = Vec::new();
         for (output, d, t) in results {
@@ -371,7 +410,8 @@ impl Prepared {
         }
     }
 
-    fn typeset_edition(
+    /// Typesets one edition: its output, diagnostics and stage times.
+    pub fn typeset_one(
         &self,
         edition: Edition,
         goal: Goal,

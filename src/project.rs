@@ -505,8 +505,9 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
                 Some((toml_text, offset)) => match toml::from_str::<FrontMatter>(toml_text) {
                     Ok(front) => front,
                     Err(err) => {
+                        // Reported; the chapter's text still counts as there.
                         diags.push(toml_error(&err, &rel, &text, offset));
-                        continue;
+                        FrontMatter::default()
                     }
                 },
             };

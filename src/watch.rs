@@ -1,7 +1,259 @@
-//! `renga watch`: being written.
+//! `renga watch`: rebuild on every save, keeping one set of typst sources
+//! alive so that typst lays out again only what changed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher};
+use sha2::{Digest, Sha256};
 
 use crate::args::WatchArgs;
+use crate::compile::{editions, write_outputs};
+use crate::diag::{self, Diagnostics, Format};
+use crate::pipeline::{self, Edition, EditionOutput, Goal, Prepared, Timings};
+use crate::world::{Sources, file_id};
 
-pub fn run(_args: &WatchArgs, _quiet: bool) -> i32 {
-    1
+/// What one rebuild did.
+#[derive(Debug, Default)]
+pub struct Rebuild {
+    /// Editions laid out again, with their page counts.
+    pub built: Vec<(Edition, usize)>,
+    pub diagnostics: Diagnostics,
+    pub elapsed: Duration,
+    /// Set when an error kept the last good PDFs in place.
+    pub failed: bool,
+    /// Set when the PDFs could not be written.
+    pub write_error: Option<String>,
+}
+
+/// A watch session: the sources typst saw last, and the last good PDFs.
+pub struct Session {
+    root: PathBuf,
+    editions: Vec<Edition>,
+    out_dir: PathBuf,
+    strict: bool,
+    sources: Option<Sources>,
+    fingerprints: HashMap<Edition, Vec<u8>>,
+    last_good: HashMap<Edition, EditionOutput>,
+}
+
+impl Session {
+    pub fn new(root: &Path, editions: Vec<Edition>, out_dir: PathBuf, strict: bool) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            editions,
+            out_dir,
+            strict,
+            sources: None,
+            fingerprints: HashMap::new(),
+            last_good: HashMap::new(),
+        }
+    }
+
+    /// Rebuilds the editions whose sources changed (all of them when
+    /// `everything`, e.g. after an image or template changed).
+    pub fn rebuild(&mut self, everything: bool) -> Rebuild {
+        let start = Instant::now();
+        let mut report = Rebuild::default();
+        let mut timings = Timings::default();
+        let Some(prepared) = pipeline::prepare_reusing(
+            &self.root,
+            &self.editions,
+            &mut self.sources,
+            &mut report.diagnostics,
+            &mut timings,
+        ) else {
+            report.failed = true;
+            report.elapsed = start.elapsed();
+            return report;
+        };
+        let changed: Vec<(Edition, Vec<u8>)> = self
+            .editions
+            .iter()
+            .map(|&e| (e, fingerprint(&prepared, e)))
+            .filter(|(e, f)| everything || self.fingerprints.get(e) != Some(f))
+            .collect();
+        let mut outputs = Vec::new();
+        for (edition, print) in changed {
+            let (output, diags, _) = prepared.typeset_one(edition, Goal::Pdf);
+            report.diagnostics.extend(diags);
+            outputs.push((output, print));
+        }
+        // Keep memory flat over hours: drop cache entries unused for a while.
+        typst::comemo::evict(10);
+        let name = prepared.project.manifest.name.clone();
+        self.sources = Some(prepared.sources);
+        report.diagnostics.dedup();
+        if self.strict {
+            report.diagnostics.make_strict();
+        }
+        report.elapsed = start.elapsed();
+        if report.diagnostics.has_errors() {
+            report.failed = true;
+            return report;
+        }
+        for (output, print) in outputs {
+            report.built.push((output.edition, output.pages));
+            self.fingerprints.insert(output.edition, print);
+            self.last_good.insert(output.edition, output);
+        }
+        let written: Vec<&EditionOutput> = report
+            .built
+            .iter()
+            .filter_map(|(e, _)| self.last_good.get(e))
+            .collect();
+        let mut all: Vec<&EditionOutput> = self.last_good.values().collect();
+        all.sort_by_key(|o| o.edition);
+        if !written.is_empty()
+            && let Err(err) = write_outputs(&self.out_dir, &name, &written, &all)
+        {
+            report.write_error = Some(format!("cannot write to {}: {err}", self.out_dir.display()));
+            report.failed = true;
+        }
+        report.elapsed = start.elapsed();
+        report
+    }
+}
+
+/// Everything one edition is made of, as typst will read it.
+fn fingerprint(prepared: &Prepared, edition: Edition) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    let text = |path: &str| {
+        prepared
+            .sources
+            .source_text(file_id(path))
+            .unwrap_or_default()
+            .to_string()
+    };
+    hasher.update(text(&format!("/.renga/main-{}.typ", edition.code())));
+    hasher.update(text(crate::markdown::PRELUDE));
+    for c in prepared
+        .converted
+        .iter()
+        .filter(|c| edition.langs().contains(&c.lang))
+    {
+        hasher.update(&c.source);
+    }
+    hasher.finalize().to_vec()
+}
+
+/// Whether a changed path can affect the report at all.
+fn relevant(path: &Path, root: &Path, out_dir: &Path) -> bool {
+    if path.starts_with(out_dir) {
+        return false;
+    }
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let hidden = rel
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Editors' scratch files: `en.md~`, `#en.md#`, vim's `4913`.
+    let scratch =
+        name.ends_with('~') || name.starts_with('#') || name.chars().all(|c| c.is_ascii_digit());
+    !hidden && !scratch && !rel.starts_with("target")
+}
+
+/// Whether a change needs every edition rebuilt: anything but chapter text
+/// and metrics (images, templates) is read by typst or the templates directly.
+fn affects_everything(path: &Path) -> bool {
+    !matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("md" | "toml")
+    )
+}
+
+pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
+    let root = args.project.project.clone();
+    let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
+    let out_abs = std::path::absolute(&out_dir).unwrap_or(out_dir.clone());
+    let root_abs = std::path::absolute(&root).unwrap_or(root.clone());
+    let format = args.project.format;
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = match notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    }) {
+        Ok(w) => w,
+        Err(err) => {
+            eprintln!("error: cannot watch files: {err}");
+            return 1;
+        }
+    };
+    if let Err(err) = watcher.watch(&root_abs, RecursiveMode::Recursive) {
+        eprintln!("error: cannot watch {}: {err}", root.display());
+        return 1;
+    }
+    let mut session = Session::new(&root, editions(&args.project), out_dir, args.project.strict);
+    if !quiet {
+        eprintln!("watching {} (Ctrl-C to stop)", root.display());
+    }
+    announce(&root, &session.rebuild(true), format, quiet);
+    let debounce = Duration::from_millis(args.debounce);
+    loop {
+        // Wait for a relevant change, then for the editor to finish saving.
+        let mut everything = false;
+        let mut seen = false;
+        let mut timeout = None;
+        loop {
+            let event = match timeout {
+                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(t) => rx.recv_timeout(t),
+            };
+            match event {
+                Ok(Ok(event)) => {
+                    if matches!(event.kind, EventKind::Access(_)) {
+                        continue;
+                    }
+                    for path in event
+                        .paths
+                        .iter()
+                        .filter(|p| relevant(p, &root_abs, &out_abs))
+                    {
+                        seen = true;
+                        everything |= affects_everything(path);
+                    }
+                    if seen {
+                        timeout = Some(debounce);
+                    }
+                }
+                Ok(Err(err)) => eprintln!("warning: file watching: {err}"),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return 1,
+            }
+        }
+        announce(&root, &session.rebuild(everything), format, quiet);
+    }
+}
+
+/// One line per rebuild, after the diagnostics.
+fn announce(root: &Path, rebuild: &Rebuild, format: Format, quiet: bool) {
+    let _ = diag::emit(root, &rebuild.diagnostics.items, format);
+    let ms = rebuild.elapsed.as_millis();
+    let warnings = rebuild.diagnostics.warning_count();
+    if let Some(err) = &rebuild.write_error {
+        eprintln!("error: {err}");
+    } else if rebuild.failed {
+        eprintln!(
+            "[{ms} ms] {} error(s): kept the last good PDFs; fix and save to rebuild",
+            rebuild.diagnostics.error_count()
+        );
+    } else if quiet {
+        // Diagnostics only.
+    } else if rebuild.built.is_empty() {
+        eprintln!("[{ms} ms] no edition changed");
+    } else {
+        let built: Vec<String> = rebuild
+            .built
+            .iter()
+            .map(|(e, pages)| format!("{} ({pages} pages)", e.code()))
+            .collect();
+        eprintln!(
+            "[{ms} ms] rebuilt {}, {warnings} warning(s)",
+            built.join(", ")
+        );
+    }
 }

@@ -117,6 +117,12 @@ impl Sources {
         id
     }
 
+    pub fn set_today(&mut self, date: Date) {
+        if let Some(today) = Datetime::from_ymd(i32::from(date.year), date.month, date.day) {
+            self.today = today;
+        }
+    }
+
     pub fn set_data(&mut self, path: &str, data: Vec<u8>) {
         self.data.insert(file_id(path), Bytes::new(data));
     }
