@@ -51,7 +51,20 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
     let mut timings = Timings::default();
     let outputs = match pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         Some(prepared) => {
-            let outputs = prepared.typeset(Goal::Pdf, &mut diags, &mut timings);
+            let progress = Progress::new(
+                &editions,
+                quiet || args.project.format != diag::Format::Human,
+            );
+            let mut outputs = Vec::new();
+            for &edition in &editions {
+                progress.start(edition);
+                let (output, d, t) = prepared.typeset_one(edition, Goal::Pdf);
+                progress.finish(edition, &output, d.iter().any(Diagnostic::is_error));
+                diags.extend(d);
+                timings.stages.extend(t);
+                outputs.push(output);
+            }
+            diags.dedup();
             Some((prepared.project.manifest.name.clone(), outputs))
         }
         None => None,
@@ -159,4 +172,67 @@ pub fn write_outputs(
     tmp.persist(out_dir.join("manifest.json"))
         .map_err(|e| e.error)?;
     Ok(written)
+}
+
+/// One line per edition on a terminal while the editions are typeset;
+/// nothing when stderr is not a terminal or with `--quiet`.
+struct Progress {
+    bars: Vec<(Edition, indicatif::ProgressBar)>,
+    started: std::cell::Cell<Option<std::time::Instant>>,
+}
+
+impl Progress {
+    fn new(editions: &[Edition], hidden: bool) -> Self {
+        let visible = !hidden && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let multi = indicatif::MultiProgress::with_draw_target(if visible {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        });
+        let style = indicatif::ProgressStyle::with_template("{spinner} {prefix:>6} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let bars = editions
+            .iter()
+            .map(|&e| {
+                let bar =
+                    multi.add(indicatif::ProgressBar::new_spinner().with_style(style.clone()));
+                bar.set_prefix(e.code());
+                bar.set_message("waiting");
+                (e, bar)
+            })
+            .collect();
+        Self {
+            bars,
+            started: std::cell::Cell::new(None),
+        }
+    }
+
+    fn bar(&self, edition: Edition) -> Option<&indicatif::ProgressBar> {
+        self.bars
+            .iter()
+            .find(|(e, _)| *e == edition)
+            .map(|(_, b)| b)
+    }
+
+    fn start(&self, edition: Edition) {
+        self.started.set(Some(std::time::Instant::now()));
+        if let Some(bar) = self.bar(edition) {
+            bar.set_message("typesetting…");
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn finish(&self, edition: Edition, output: &EditionOutput, failed: bool) {
+        let secs = self
+            .started
+            .get()
+            .map_or(0.0, |s| s.elapsed().as_secs_f64());
+        if let Some(bar) = self.bar(edition) {
+            if failed {
+                bar.finish_with_message(format!("failed after {secs:.1} s"));
+            } else {
+                bar.finish_with_message(format!("{} pages in {secs:.1} s", output.pages));
+            }
+        }
+    }
 }

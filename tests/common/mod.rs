@@ -11,6 +11,11 @@ use renga::pipeline::{self, Edition, Timings};
 pub const REPORT_TOML: &str = r#"name = "test-report"
 version = "0.1"
 date = 2026-11-27
+keywords = ["digital government"]
+
+[description]
+en = "A test report."
+ja = "試験用の報告書。"
 
 [title]
 en = "Test Report"
