@@ -228,7 +228,8 @@ pub struct BlockInfo {
     pub line: usize,
 }
 
-fn top_nodes<'a>(root: &'a AstNode<'a>) -> Vec<&'a AstNode<'a>> {
+/// The top-level blocks of a parsed chapter, as [`top_blocks`] numbers them.
+pub fn top_nodes<'a>(root: &'a AstNode<'a>) -> Vec<&'a AstNode<'a>> {
     root.children()
         .filter(|n| {
             !matches!(
@@ -282,16 +283,19 @@ pub fn convert(
     chapter: &Chapter,
     text: &ChapterText,
 ) -> Converted {
-    convert_redline(project, anchors, chapter, text, None)
+    convert_redline(project, anchors, chapter, text, None, None)
 }
 
-/// Converts a chapter, marking the changes of `redline` when given.
+/// Converts a chapter, marking the changes of `redline` when given, and
+/// the top-level blocks (numbered as [`top_blocks`] does) in `stale` as
+/// waiting for their translation.
 pub fn convert_redline(
     project: &Project,
     anchors: &Anchors,
     chapter: &Chapter,
     text: &ChapterText,
     redline: Option<&Redline>,
+    stale: Option<&HashSet<usize>>,
 ) -> Converted {
     let options = options();
     let arena = Arena::new();
@@ -310,6 +314,7 @@ pub fn convert_redline(
         footnotes_used: HashSet::new(),
         warned_tags: HashSet::new(),
         redline,
+        stale,
         coverage: HashMap::new(),
         warned_chars: HashSet::new(),
         code_depth: 0,
@@ -348,6 +353,8 @@ struct Writer<'a, 'n> {
     footnotes_used: HashSet<String>,
     warned_tags: HashSet<String>,
     redline: Option<&'a Redline>,
+    /// Top-level blocks whose translation is pending (draft builds).
+    stale: Option<&'a HashSet<usize>>,
     /// Whether a bundled font covers a character, as found so far.
     coverage: HashMap<char, bool>,
     warned_chars: HashSet<char>,
@@ -554,6 +561,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                     self.out.push_str("\n\n");
                 }
                 first_in_section = false;
+                self.stale_mark(index);
                 self.redline_block(index, node);
                 continue;
             };
@@ -570,6 +578,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 line: node.data().sourcepos.start.line,
             });
             self.out.push_str("],\n[");
+            self.stale_mark(index);
             self.mark(node);
             self.out.push_str(&format!("#heading(level: {out_level})["));
             match self.redline.and_then(|r| r.changed.get(&index)) {
@@ -590,6 +599,13 @@ impl<'a, 'n> Writer<'a, 'n> {
         self.out.push_str("],\n)\n");
         let _ = module;
         (title, sections)
+    }
+
+    /// A margin note before a top-level block whose translation is pending.
+    fn stale_mark(&mut self, index: usize) {
+        if self.stale.is_some_and(|s| s.contains(&index)) {
+            self.out.push_str("#renga-stale()");
+        }
     }
 
     /// A top-level block, with its changes marked in a redline edition.

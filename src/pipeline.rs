@@ -1,7 +1,7 @@
 //! The stages wired together: load → convert → template → typeset → export.
 //! `compile`, `check` and `watch` are drivers over this one pipeline.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -19,6 +19,7 @@ use crate::lang::{Lang, Localized};
 use crate::markdown::{self, Converted};
 use crate::project::{self, Date, Metric, Project};
 use crate::template::{Rendered, Templates};
+use crate::translation;
 use crate::world::{EditionWorld, Sources, file_id};
 
 /// One of the PDFs a report is published as.
@@ -224,15 +225,31 @@ fn prepare_impl(
     if diags.items.iter().any(|d| d.code == "translation-missing") {
         return None;
     }
+    // Stale translations warn (so `--strict` refuses them) and, in draft
+    // builds, are marked "translation pending" beside the block.
+    let mut pending: HashMap<(String, Lang), HashSet<usize>> = HashMap::new();
+    let (stale, problems) = translation::stale_blocks(&project);
+    diags.extend(problems);
+    for s in stale.into_iter().filter(|s| langs.contains(&s.lang)) {
+        if project.manifest.layout.draft {
+            pending.entry((s.slug, s.lang)).or_default().insert(s.block);
+        }
+        diags.push(s.diagnostic);
+    }
     let converted = timings.record("convert", || {
         let anchors = markdown::collect_anchors(&project);
         let mut out = Vec::new();
         for chapter in &project.chapters {
             for &lang in &langs {
                 if let Some(text) = chapter.text(lang) {
-                    let marks = redline.chapters.get(&(chapter.slug.clone(), lang));
+                    let key = (chapter.slug.clone(), lang);
                     out.push(markdown::convert_redline(
-                        &project, &anchors, chapter, text, marks,
+                        &project,
+                        &anchors,
+                        chapter,
+                        text,
+                        redline.chapters.get(&key),
+                        pending.get(&key),
                     ));
                 }
             }
