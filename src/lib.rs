@@ -13,6 +13,7 @@ pub mod diag;
 pub mod diff;
 pub mod escape;
 pub mod format;
+pub mod git;
 pub mod init;
 pub mod lang;
 pub mod markdown;
