@@ -629,14 +629,16 @@ impl Paint {
 /// Long unchanged stretches shortened to their ends, so that a one-word
 /// change in a long paragraph shows as a line.
 pub(crate) fn elide(changes: &[Change]) -> Vec<Change> {
-    const KEEP: usize = 60;
+    // Characters of context kept at each end: about eight English words,
+    // or a Japanese clause.
+    const KEEP: usize = 50;
     let last = changes.len().saturating_sub(1);
     changes
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let chars: Vec<char> = c.text.chars().collect();
-            if c.op != Op::Equal || chars.len() <= 3 * KEEP || changes.len() == 1 {
+            if c.op != Op::Equal || chars.len() <= 2 * KEEP + 20 || changes.len() == 1 {
                 return c.clone();
             }
             let head: String = chars[..KEEP].iter().collect();
@@ -657,7 +659,6 @@ pub(crate) fn elide(changes: &[Change]) -> Vec<Change> {
 }
 
 fn place(b: &BlockDiff) -> String {
-    let at = b.new.as_ref().or(b.old.as_ref());
     let kind = match b.kind {
         "item" => "list item",
         "row" => "table row",
@@ -665,9 +666,11 @@ fn place(b: &BlockDiff) -> String {
         "front-matter" => "front matter",
         k => k,
     };
-    let mut out = match at {
-        Some(at) => format!("line {}, {kind}", at.line),
-        None => kind.to_string(),
+    // A removed block is found in the old file.
+    let mut out = match (&b.new, &b.old) {
+        (Some(at), _) => format!("line {}, {kind}", at.line),
+        (None, Some(at)) => format!("old line {}, {kind}", at.line),
+        (None, None) => kind.to_string(),
     };
     if let Some(section) = &b.section {
         out.push_str(&format!(" in “{section}”"));
@@ -1146,7 +1149,7 @@ mod tests {
             },
         ];
         let e = elide(&changes);
-        assert!(e[0].text.starts_with('…') && e[0].text.chars().count() == 61);
+        assert!(e[0].text.starts_with('…') && e[0].text.chars().count() == 51);
         assert_eq!(e[1].text, "new");
     }
 }

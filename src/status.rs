@@ -3,6 +3,7 @@
 //! translation, or one block of it, is up to date. The records and how they
 //! are compared are [`crate::translation`]'s.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -60,11 +61,12 @@ struct BlockReport {
     line: Option<usize>,
     en_block: Option<usize>,
     ja_block: Option<usize>,
-    /// The language whose change made the block stale, the source block's
-    /// line, and how it changed since the record.
+    /// The language whose change made the block stale and the source
+    /// block's line.
     source: Option<Lang>,
     source_line: Option<usize>,
-    changes: Vec<Change>,
+    /// How each language that changed the block changed it since the record.
+    changes: BTreeMap<Lang, Vec<Change>>,
 }
 
 fn load(root: &Path) -> Option<Project> {
@@ -248,7 +250,7 @@ fn human(report: &Report, colour: bool) -> String {
                     c.blocks.iter().filter(|b| b.lang.is_none()).collect();
                 if !both.is_empty() {
                     parts.push(format!(
-                        "changed in both languages: en {}, to confirm",
+                        "changed in both languages, to confirm: en {}",
                         numbers(&both, |b| b.en_block.or(b.ja_block))
                     ));
                 }
@@ -258,8 +260,14 @@ fn human(report: &Report, colour: bool) -> String {
         out.push_str(&format!("{slug:width$}  {line}\n"));
         for b in &c.blocks {
             out.push_str(&format!("  {}\n", explain(slug, b)));
-            if !b.changes.is_empty() {
-                out.push_str(&format!("    {}\n", p.words(&elide(&b.changes))));
+            let both = b.changes.len() > 1;
+            for (lang, changes) in &b.changes {
+                let tag = if both {
+                    format!("{lang}: ")
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!("    {tag}{}\n", p.words(&elide(changes))));
             }
         }
     }
@@ -304,12 +312,12 @@ fn explain(slug: &str, b: &BlockReport) -> String {
                 b.en_block.map_or("–".into(), |n| n.to_string()),
                 b.ja_block.map_or("–".into(), |n| n.to_string())
             );
-            if b.en_block.is_some() && b.en_block == b.ja_block {
+            if let Some(n) = b.en_block.filter(|n| Some(*n) == b.ja_block) {
                 s.push_str(&format!(
-                    "; if they agree: renga translated {slug} --block {}",
-                    b.en_block.unwrap_or(0)
+                    " (if they agree: renga translated {slug} --block {n})"
                 ));
             }
+            s.push(':');
             s
         }
     }

@@ -8,7 +8,7 @@
 //! language's text and the text itself, so that `renga status` can show what
 //! changed in the source since. Either language may change first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -163,8 +163,9 @@ pub struct Finding {
     pub ja_block: Option<usize>,
     /// The language whose change made the block stale.
     pub source: Option<Lang>,
-    /// How the source block changed since the record.
-    pub changes: Vec<Change>,
+    /// How each language that changed the block changed it since the
+    /// record: the source language for a stale block, both otherwise.
+    pub changes: BTreeMap<Lang, Vec<Change>>,
 }
 
 impl Finding {
@@ -268,6 +269,18 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
             Now::Same(i) | Now::Changed(i) => Some(i),
             Now::Removed => None,
         };
+        let changes = Lang::ALL
+            .into_iter()
+            .zip([en, ja])
+            .filter_map(|(lang, now)| {
+                let new_text = match now {
+                    Now::Same(_) => return None,
+                    Now::Changed(i) => text(lang, i),
+                    Now::Removed => "",
+                };
+                Some((lang, review::word_diff(entry.text(lang), new_text)))
+            })
+            .collect();
         let mut finding = Finding {
             reason: Reason::BothChanged,
             lang: None,
@@ -275,7 +288,7 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
             en_block: at(en),
             ja_block: at(ja),
             source: None,
-            changes: vec![],
+            changes,
         };
         // The language that changed, and the other, which is now stale.
         let (source, stale, reason) = match (en, ja) {
@@ -293,8 +306,6 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
         finding.lang = Some(stale);
         finding.block = finding.index(stale);
         finding.source = Some(source);
-        let new_text = finding.index(source).map_or("", |i| text(source, i));
-        finding.changes = review::word_diff(entry.text(source), new_text);
         findings.push(finding);
     }
 
@@ -318,6 +329,17 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
         let (en, ja) = (here(Lang::En), here(Lang::Ja));
         for k in 0..en.len().max(ja.len()) {
             let (e, j) = (en.get(k).copied(), ja.get(k).copied());
+            let changes = Lang::ALL
+                .into_iter()
+                .zip([e, j])
+                .filter_map(|(lang, i)| {
+                    let inserted = Change {
+                        op: Op::Insert,
+                        text: text(lang, i?).to_string(),
+                    };
+                    Some((lang, vec![inserted]))
+                })
+                .collect();
             let mut finding = Finding {
                 reason: Reason::BothChanged,
                 lang: None,
@@ -325,7 +347,7 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
                 en_block: e,
                 ja_block: j,
                 source: None,
-                changes: vec![],
+                changes,
             };
             let source = match (e, j) {
                 (Some(_), None) => Some(Lang::En),
@@ -336,11 +358,6 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
                 finding.reason = Reason::SourceAdded;
                 finding.lang = Some(source.other());
                 finding.source = Some(source);
-                let i = finding.index(source).expect("the source block exists");
-                finding.changes = vec![Change {
-                    op: Op::Insert,
-                    text: text(source, i).to_string(),
-                }];
             }
             findings.push(finding);
         }
@@ -518,10 +535,16 @@ mod tests {
         );
         let both = JA.replace("二番目の段落。", "二番目の段落を書き直した。");
         let en_both = EN.replace("Second paragraph.", "Second paragraph, rewritten.");
+        let state = chapter_state(&chapter(&en_both, &both), Some(&r));
+        let State::Recorded(found) = &state else {
+            panic!("{state:?}")
+        };
+        // Both languages' changes, so that a person can confirm they agree.
         assert_eq!(
-            findings(chapter_state(&chapter(&en_both, &both), Some(&r))),
-            vec![(Reason::BothChanged, None, None)]
+            found[0].changes.keys().copied().collect::<Vec<_>>(),
+            [Lang::En, Lang::Ja]
         );
+        assert_eq!(findings(state), vec![(Reason::BothChanged, None, None)]);
     }
 
     #[test]

@@ -142,7 +142,7 @@ fn an_english_edit_makes_exactly_the_japanese_block_stale_until_recorded() {
     assert_eq!(blocks[0]["reason"], "source-changed");
     assert_eq!(blocks[0]["source"], "en");
     assert_eq!(
-        ops(&blocks[0]["changes"]),
+        ops(&blocks[0]["changes"]["en"]),
         [
             ("equal", "Singpass serves {{metric sg.identity.users}} "),
             ("delete", "residents."),
