@@ -10,6 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::copy_dir;
+
 const RUNS: usize = 5;
 
 fn renga(project: &Path, out: &Path) -> (Duration, Vec<(String, f64)>) {
@@ -125,18 +128,6 @@ fn regex_free_relink(text: &str, own: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn main() {

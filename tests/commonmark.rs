@@ -34,7 +34,7 @@ fn html_words(html: &str) -> Vec<String> {
     }
     text.push_str(rest);
     // renga shows a character no bundled font has as its code point.
-    let text: String = decode(&text)
+    let text: String = decode_html(&text)
         .chars()
         .map(|c| {
             if renga::world::covers(c) {
@@ -48,70 +48,6 @@ fn html_words(html: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// The end of a tag, skipping `>` inside quoted attribute values.
-fn tag_end(tag: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in tag.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn decode(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        match rest.find(';').filter(|&e| e < 12) {
-            Some(e) => {
-                let name = &rest[1..e];
-                let ch = match name {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    _ => name
-                        .strip_prefix("#x")
-                        .or_else(|| name.strip_prefix("#X"))
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                        .and_then(char::from_u32),
-                };
-                if let Some(c) = ch {
-                    out.push(c);
-                }
-                rest = &rest[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Whether every word occurs in `text` in order (letters and digits only,
-/// so hyphenation and spacing do not matter).
-fn in_order(words: &[String], text: &str) -> Result<(), String> {
-    let hay: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut pos = 0;
-    for w in words {
-        match hay[pos..].find(w.as_str()) {
-            Some(i) => pos += i + w.len(),
-            None => return Err(format!("word `{w}` missing (or out of order)")),
-        }
-    }
-    Ok(())
 }
 
 /// Examples whose reference rendering renga is right not to match; they

@@ -476,9 +476,15 @@ fn pdf_metadata_and_metrics_attachment() {
         "both agencies are authors: {info}"
     );
     assert!(info.contains("Tagged:          yes"), "{info}");
-    assert!(info.contains("Keywords:        digital government"), "{info}");
+    assert!(
+        info.contains("Keywords:        digital government"),
+        "{info}"
+    );
     assert!(info.contains("Subject:         A test report."), "{info}");
-    assert!(info.contains("CreationDate:    Fri Nov 27"), "the report's date: {info}");
+    assert!(
+        info.contains("CreationDate:    Fri Nov 27"),
+        "the report's date: {info}"
+    );
     let list = std::process::Command::new("pdfdetach")
         .arg("-list")
         .arg(p.out(EN))

@@ -171,31 +171,17 @@ fn html_text(html: &str) -> String {
                 && let Some(alt) = attr(tag, "alt")
             {
                 out.push(' ');
-                out.push_str(&decode(&alt));
+                out.push_str(&decode_html(&alt));
             }
             out.push(' ');
             rest = &rest[end..];
             continue;
         }
         let next = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
-        out.push_str(&decode(&rest[..next]));
+        out.push_str(&decode_html(&rest[..next]));
         rest = &rest[next..];
     }
     out
-}
-
-/// The end of a tag, skipping `>` inside quoted attribute values.
-fn tag_end(tag: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in tag.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The value of attribute `name` in a tag.
@@ -223,75 +209,6 @@ fn attr(tag: &str, name: &str) -> Option<String> {
         });
     }
     None
-}
-
-fn decode(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest.find(';').filter(|&e| e < 12).and_then(|e| {
-            let name = &rest[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                _ => name
-                    .strip_prefix("#x")
-                    .or_else(|| name.strip_prefix("#X"))
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            };
-            c.map(|c| (c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &rest[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Runs of letters and digits.
-fn split_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Whether every word occurs in `text` in order (letters and digits only,
-/// so hyphenation and spacing do not matter).
-fn in_order(words: &[String], text: &str) -> Result<(), String> {
-    let hay: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut pos = 0;
-    for (i, w) in words.iter().enumerate() {
-        match hay[pos..].find(w.as_str()) {
-            Some(at) => pos += at + w.len(),
-            None => {
-                let before = words[i.saturating_sub(8)..i].join(" ");
-                let after = words[i + 1..(i + 8).min(words.len())].join(" ");
-                return Err(format!(
-                    "word {} of {}, `{w}`, missing or out of order (… {before} [{w}] {after} …)",
-                    i + 1,
-                    words.len()
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Whether every piece of code occurs in `text` in order, character for

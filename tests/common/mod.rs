@@ -195,3 +195,90 @@ pub fn pdf_pages(path: &Path) -> usize {
 pub fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
+
+// ---- Reading reference renderings, shared by the text-fidelity tests ----
+// An oracle of its own: deliberately not renga's HTML handling.
+
+/// The end of an HTML tag, skipping `>` inside quoted attribute values.
+pub fn tag_end(tag: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in tag.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Decodes HTML character references (named ones of HTML's core, numeric ones).
+pub fn decode_html(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&e| e < 12).and_then(|e| {
+            let name = &rest[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs of letters and digits.
+pub fn split_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether every word occurs in `text` in order (letters and digits only,
+/// so hyphenation and spacing do not matter).
+pub fn in_order(words: &[String], text: &str) -> Result<(), String> {
+    let hay: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    let mut pos = 0;
+    for (i, w) in words.iter().enumerate() {
+        match hay[pos..].find(w.as_str()) {
+            Some(at) => pos += at + w.len(),
+            None => {
+                let before = words[i.saturating_sub(8)..i].join(" ");
+                let after = words[i + 1..(i + 8).min(words.len())].join(" ");
+                return Err(format!(
+                    "word {} of {}, `{w}`, missing or out of order (… {before} [{w}] {after} …)",
+                    i + 1,
+                    words.len()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
