@@ -445,16 +445,13 @@ impl Prepared {
             };
             return (output, diags, times);
         };
-        let world = self.sources.world(file_id(&edition.main_path()));
         let pages = document.pages().len();
         let mut pdf = None;
         if goal == Goal::Pdf {
-            let start = Instant::now();
-            match typst_pdf::pdf(&document, &self.pdf_options(edition)) {
-                Ok(bytes) => pdf = Some(bytes),
-                Err(errors) => diags.extend(errors.iter().map(|e| self.diagnostic(&world, e))),
-            }
-            times.push((format!("pdf {}", edition.code()), start.elapsed()));
+            let (bytes, d, time) = self.export(edition, &document);
+            pdf = bytes;
+            diags.extend(d);
+            times.push(time);
         }
         (
             EditionOutput {
@@ -464,6 +461,28 @@ impl Prepared {
             },
             diags,
             times,
+        )
+    }
+
+    /// Exports a laid-out edition to PDF, enforcing PDF/A-3a and PDF/UA-1.
+    pub fn export(
+        &self,
+        edition: Edition,
+        document: &PagedDocument,
+    ) -> (Option<Vec<u8>>, Vec<Diagnostic>, (String, Duration)) {
+        let start = Instant::now();
+        let world = self.sources.world(file_id(&edition.main_path()));
+        let (pdf, diags) = match typst_pdf::pdf(document, &self.pdf_options(edition)) {
+            Ok(bytes) => (Some(bytes), Vec::new()),
+            Err(errors) => (
+                None,
+                errors.iter().map(|e| self.diagnostic(&world, e)).collect(),
+            ),
+        };
+        (
+            pdf,
+            diags,
+            (format!("pdf {}", edition.code()), start.elapsed()),
         )
     }
 
