@@ -3,7 +3,7 @@
 use crate::args::CheckArgs;
 use crate::compile::{editions, finish};
 use crate::diag::Diagnostics;
-use crate::pipeline::{self, Goal, Timings};
+use crate::pipeline::{self, Timings};
 
 pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
     let root = args.project.project.clone();
@@ -13,7 +13,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
         pipeline::prepare(&root, &editions(&args.project), &mut diags, &mut timings)
     {
         // The PDF is made and thrown away: its export enforces PDF/A and PDF/UA.
-        prepared.typeset(Goal::Pdf, &mut diags, &mut timings);
+        prepared.typeset(&mut diags, &mut timings);
     }
     let code = finish(&root, &args.project, &mut diags, quiet);
     if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {

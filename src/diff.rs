@@ -12,7 +12,7 @@ use crate::diag::{self, Diagnostics};
 use crate::git::Version;
 use crate::lang::{Lang, Localized, is_cjk};
 use crate::markdown::{self, Redline, RedlineToken};
-use crate::pipeline::{self, Edition, Goal, RedlineEntry, RedlineInput, Timings};
+use crate::pipeline::{self, Edition, RedlineEntry, RedlineInput, Timings};
 use crate::project::{self, Chapter, Metric, Project, Unit};
 use crate::review::{self, Block, Change, Op, Pair};
 use crate::{format, translation};
@@ -1070,7 +1070,7 @@ fn write_redline(to: &Version, input: &RedlineInput, path: &Path, quiet: bool) -
         &mut diags,
         &mut timings,
     )
-    .map(|prepared| prepared.typeset(Goal::Pdf, &mut diags, &mut timings));
+    .map(|prepared| prepared.typeset(&mut diags, &mut timings));
     let pdf = outputs
         .into_iter()
         .flatten()

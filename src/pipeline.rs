@@ -63,15 +63,6 @@ impl Edition {
     }
 }
 
-/// How far the pipeline goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Goal {
-    /// Lay out every edition, without exporting.
-    Layout,
-    /// Lay out and export PDF bytes.
-    Pdf,
-}
-
 #[derive(Debug, Default)]
 pub struct Timings {
     pub stages: Vec<(String, Duration)>,
@@ -384,20 +375,15 @@ fn metrics_json(metrics: &[Metric]) -> Vec<u8> {
 }
 
 impl Prepared {
-    /// Typesets (and, for [`Goal::Pdf`], exports) every edition.
-    pub fn typeset(
-        &self,
-        goal: Goal,
-        diags: &mut Diagnostics,
-        timings: &mut Timings,
-    ) -> Vec<EditionOutput> {
+    /// Lays out and exports every edition, one after another.
+    pub fn typeset(&self, diags: &mut Diagnostics, timings: &mut Timings) -> Vec<EditionOutput> {
         // One edition after another: typst parallelises within a compile, and
         // editions compiled side by side on two cores contend for its caches
         // (measured on this report: 3.2 s side by side, 2.4 s in turn).
         let results: Vec<_> = self
             .editions
             .iter()
-            .map(|&edition| self.typeset_one(edition, goal))
+            .map(|&edition| self.typeset_one(edition))
             .collect();
         let mut outputs = Vec::new();
         for (output, d, t) in results {
@@ -427,11 +413,10 @@ impl Prepared {
         }
     }
 
-    /// Typesets one edition: its output, diagnostics and stage times.
+    /// Lays out and exports one edition: its output, diagnostics and stage times.
     pub fn typeset_one(
         &self,
         edition: Edition,
-        goal: Goal,
     ) -> (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>) {
         let mut times = Vec::new();
         let start = Instant::now();
@@ -446,13 +431,9 @@ impl Prepared {
             return (output, diags, times);
         };
         let pages = document.pages().len();
-        let mut pdf = None;
-        if goal == Goal::Pdf {
-            let (bytes, d, time) = self.export(edition, &document);
-            pdf = bytes;
-            diags.extend(d);
-            times.push(time);
-        }
+        let (pdf, d, time) = self.export(edition, &document);
+        diags.extend(d);
+        times.push(time);
         (
             EditionOutput {
                 edition,

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::args::WatchArgs;
 use crate::compile::{editions, write_outputs};
 use crate::diag::{self, Diagnostics, Format};
-use crate::pipeline::{self, Edition, EditionOutput, Goal, Prepared, Timings};
+use crate::pipeline::{self, Edition, EditionOutput, Prepared, Timings};
 use crate::world::{Sources, file_id};
 
 /// What one rebuild did.
@@ -77,7 +77,7 @@ impl Session {
             .collect();
         let mut outputs = Vec::new();
         for (edition, print) in changed {
-            let (output, diags, _) = prepared.typeset_one(edition, Goal::Pdf);
+            let (output, diags, _) = prepared.typeset_one(edition);
             report.diagnostics.extend(diags);
             outputs.push((output, print));
         }

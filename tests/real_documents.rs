@@ -21,7 +21,7 @@ use common::*;
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, parse_document};
 use renga::diag::Diagnostic;
-use renga::pipeline::{Edition, Goal};
+use renga::pipeline::Edition;
 use typst::introspection::{Location, Tag};
 use typst::layout::{Frame, FrameItem};
 use typst::model::FootnoteEntry;
@@ -345,7 +345,7 @@ fn compile(p: &TestProject, edition: Edition) -> Result<Compiled, String> {
     }
     diags.extend(d);
     let mut export = renga::diag::Diagnostics::default();
-    let outputs = prepared.typeset(Goal::Pdf, &mut export, &mut timings);
+    let outputs = prepared.typeset(&mut export, &mut timings);
     let export_errors = errors(&export.items);
     let pdf = match outputs.into_iter().find_map(|o| o.pdf) {
         Some(pdf) if export_errors.is_empty() => Ok(pdf),
