@@ -1,12 +1,12 @@
 //! `renga compile`: every edition to PDF, written atomically, with a manifest.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::args::{CompileArgs, ProjectArgs};
+use crate::atomic;
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::pipeline::{self, Edition, EditionOutput, Timings};
 
@@ -178,9 +178,7 @@ pub fn write_outputs(
     let mut pending = Vec::new();
     for output in outputs {
         let Some(pdf) = &output.pdf else { continue };
-        let mut tmp = tempfile::NamedTempFile::new_in(out_dir)?;
-        tmp.write_all(pdf)?;
-        tmp.as_file().sync_all()?;
+        let tmp = atomic::stage(out_dir, pdf)?;
         pending.push((tmp, out_dir.join(file_name(output)), output.pages));
     }
     let entries: Vec<ManifestEntry> = manifest
@@ -201,9 +199,9 @@ pub fn write_outputs(
         .collect();
     let manifest =
         serde_json::to_vec_pretty(&serde_json::json!({ "report": name, "files": entries }))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(out_dir)?;
-    tmp.write_all(&manifest)?;
-    tmp.write_all(b"\n")?;
+    let mut manifest = manifest;
+    manifest.push(b'\n');
+    let tmp = atomic::stage(out_dir, &manifest)?;
     let mut written = Vec::new();
     for (tmp, path, pages) in pending {
         tmp.persist(&path).map_err(|e| e.error)?;

@@ -1088,15 +1088,7 @@ fn write_redline(to: &Version, input: &RedlineInput, path: &Path, quiet: bool) -
             return 1;
         }
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
-        tmp.write_all(&pdf)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)
-    });
+    let written = crate::atomic::write(path, &pdf);
     match written {
         Ok(_) => {
             if !quiet {

@@ -7,6 +7,7 @@
 //! [`pipeline`] typesets and exports; [`compile`] and [`check`] drive it.
 
 pub mod args;
+pub mod atomic;
 pub mod check;
 pub mod compile;
 pub mod diag;

@@ -439,12 +439,7 @@ pub fn record(args: &TranslatedArgs, quiet: bool) -> i32 {
     };
     let rel = translation::record_path(slug);
     let path = project.root.join(&rel);
-    let dir = path.parent().expect("a chapter folder");
-    let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
-        tmp.write_all(record.to_toml().as_bytes())?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&path).map_err(|e| e.error)
-    });
+    let written = crate::atomic::write(&path, record.to_toml().as_bytes());
     if let Err(err) = written {
         eprintln!("error: cannot write {rel}: {err}");
         return 1;
