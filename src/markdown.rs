@@ -1280,7 +1280,10 @@ impl<'a, 'n> Writer<'a, 'n> {
                 rest = &rest[end + 1..];
                 continue;
             }
-            let next = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
+            // Text up to the next tag (past the first character, which may be a
+            // `<` that starts no tag, or wider than one byte).
+            let first = rest.chars().next().map_or(1, char::len_utf8);
+            let next = rest[first..].find('<').map_or(rest.len(), |i| i + first);
             let text = decode_entities(&rest[..next]);
             let collapsed: Vec<&str> = text.split_whitespace().collect();
             if !collapsed.is_empty() {
@@ -1540,6 +1543,18 @@ fn edge_char<'a>(node: &'a AstNode<'a>, first: bool) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzzer: an HTML block whose text starts with a
+    /// character wider than one byte.
+    #[test]
+    fn html_block_text_may_start_with_a_wide_character() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = "-  notc foo\n\n<!--T -->\u{a0}*  c\u{0}ode\n";
+        let converted = convert_text(dir.path(), md, Lang::En);
+        assert!(converted.source.contains("c"));
+        let (errors, _) = typst::syntax::parse(&converted.source).errors_and_warnings();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 
     #[test]
     fn tags_parse_with_attributes() {
