@@ -547,3 +547,78 @@ fn text_in_html_code_tags_keeps_straight_punctuation() {
         "prose keeps smart punctuation: {text}"
     );
 }
+
+#[test]
+fn links_between_chapters_and_to_headings_are_links_inside_the_pdf() {
+    use typst::layout::{Frame, FrameItem};
+    use typst::model::Destination;
+    let p = TestProject::new();
+    p.remove("chapters/01-intro/ja.md");
+    p.file("chapters/01-intro/en.md", "## Purpose\n\nSee [the method](../02-method/en.md#how-we-count) and [a site](https://example.org).\n");
+    p.file(
+        "chapters/02-method/en.md",
+        "## How we count\n\nCarefully.\n",
+    );
+    let mut diags = renga::diag::Diagnostics::default();
+    let mut timings = renga::pipeline::Timings::default();
+    let prepared =
+        renga::pipeline::prepare(p.path(), &[Edition::En], &mut diags, &mut timings).unwrap();
+    let (doc, d) = prepared.layout(Edition::En);
+    assert!(d.iter().all(|d| !d.is_error()), "{d:?}");
+    fn links(frame: &Frame, internal: &mut usize, external: &mut Vec<String>) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(g) => links(&g.frame, internal, external),
+                FrameItem::Link(Destination::Location(_), _) => *internal += 1,
+                FrameItem::Link(Destination::Url(url), _) => external.push(url.to_string()),
+                _ => {}
+            }
+        }
+    }
+    let (mut internal, mut external) = (0, Vec::new());
+    for page in doc.unwrap().pages() {
+        links(&page.frame, &mut internal, &mut external);
+    }
+    // The cross-reference (plus the outline's entries) link inside the document.
+    assert!(internal > 3, "{internal} internal links");
+    assert!(
+        external.contains(&"https://example.org".to_string()),
+        "{external:?}"
+    );
+}
+
+use renga::pipeline::Edition;
+
+#[test]
+fn remote_images_are_never_fetched_but_named_in_a_placeholder() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## A\n\n![The logo](https://example.org/logo.png)\n",
+    );
+    let out = p.renga(&["compile", "--lang", "en"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning[image-remote]"), "{err}");
+    assert!(err.contains("chapters/01-intro/en.md:3:1"), "{err}");
+    let text = pdf_text(&p.out(EN));
+    assert!(text.contains("https://example.org/logo.png"), "{text}");
+    assert!(text.contains("The logo"), "{text}");
+}
+
+#[test]
+fn code_languages_lists_and_headings_convert_faithfully() {
+    let dir = tempfile::tempdir().unwrap();
+    let md =
+        "# Title\n\nText.\n\n#### Deep\n\n```rust,ignore\nfn main() {}\n```\n\n3. three\n4. four\n";
+    let c = renga::markdown::convert_text(dir.path(), md, renga::lang::Lang::En);
+    assert!(c.source.contains("lang: \"rust\""), "{}", c.source);
+    assert!(!c.source.contains("rust,ignore"));
+    assert!(c.source.contains("#enum(start: 3"), "{}", c.source);
+    // `#` is the title, `####` the first section: level 2, never a skip.
+    assert_eq!(
+        c.sections.iter().map(|s| s.level).collect::<Vec<_>>(),
+        vec![2]
+    );
+    assert_eq!(c.title, "Title");
+}
