@@ -18,6 +18,11 @@ use crate::format;
 use crate::lang::{Lang, is_cjk};
 use crate::project::{Chapter, ChapterText, Metrics, Project};
 
+/// How deeply markdown may nest (quotes, lists, emphasis…) before its
+/// structure is flattened. Typst's parser allows 256 levels, and one level
+/// of markdown takes up to about four in the generated Typst.
+const MAX_NESTING: usize = 40;
+
 /// The virtual path of the prelude every chapter module imports.
 pub const PRELUDE: &str = "/.renga/prelude.typ";
 
@@ -318,6 +323,7 @@ pub fn convert_redline(
         coverage: HashMap::new(),
         warned_chars: HashSet::new(),
         code_depth: 0,
+        warned_depth: false,
     };
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -361,6 +367,7 @@ struct Writer<'a, 'n> {
     /// Depth of open HTML code-like tags (`<code>`, `<kbd>`…), whose text
     /// is kept as typed.
     code_depth: usize,
+    warned_depth: bool,
 }
 
 /// Typst for HTML tags that have a faithful rendering: the opening of a
@@ -670,6 +677,26 @@ impl<'a, 'n> Writer<'a, 'n> {
         }
     }
 
+    /// The text of a container, without its structure.
+    fn flat(&mut self, node: Node<'n>) {
+        let mut first = true;
+        for child in node.children() {
+            if !first {
+                self.out.push_str("\n\n");
+            }
+            first = false;
+            if child.first_child().is_some_and(|c| c.data().value.block())
+                || matches!(child.data().value, NodeValue::TableRow(_))
+            {
+                self.flat(child);
+            } else if matches!(child.data().value, NodeValue::TableCell) {
+                self.inlines(child);
+            } else {
+                self.block(child);
+            }
+        }
+    }
+
     fn blocks(&mut self, parent: Node<'n>) {
         for (i, node) in parent.children().enumerate() {
             if i > 0 {
@@ -699,6 +726,15 @@ impl<'a, 'n> Writer<'a, 'n> {
                 self.out.push_str("#strong[");
                 self.inlines(node);
                 self.out.push(']');
+            }
+            NodeValue::BlockQuote
+            | NodeValue::MultilineBlockQuote(_)
+            | NodeValue::Alert(_)
+            | NodeValue::List(_)
+            | NodeValue::Table(_)
+                if self.too_deep(node) =>
+            {
+                self.flat(node);
             }
             NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) => {
                 self.out.push_str("#quote(block: true)[");
@@ -872,9 +908,32 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     fn wrap(&mut self, node: Node<'n>, open: &str) {
+        if self.too_deep(node) {
+            return self.inlines(node);
+        }
         self.out.push_str(open);
         self.inlines(node);
         self.out.push(']');
+    }
+
+    /// Whether `node` is nested so deeply that its structure must be dropped
+    /// (its text is kept): typst's parser refuses sources nested beyond a
+    /// fixed depth, and each level of markdown nesting costs several.
+    fn too_deep(&mut self, node: Node<'n>) -> bool {
+        let mut depth = 0;
+        let mut parent = node.parent();
+        while let Some(p) = parent {
+            depth += 1;
+            parent = p.parent();
+        }
+        if depth <= MAX_NESTING {
+            return false;
+        }
+        if !self.warned_depth {
+            self.warned_depth = true;
+            self.warn(node, "nesting", format!("markdown nested more than {MAX_NESTING} levels deep is set flat from here; its text is kept"));
+        }
+        true
     }
 
     /// Text with `{{metric id}}` shortcodes replaced by formatted values.
@@ -955,6 +1014,9 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     fn link(&mut self, node: Node<'n>, url: &str) {
+        if self.too_deep(node) {
+            return self.inlines(node);
+        }
         match self.resolve_link(node, url) {
             LinkTarget::External(url) => {
                 self.out.push_str("#link(");
@@ -1165,6 +1227,13 @@ impl<'a, 'n> Writer<'a, 'n> {
             escape::markup_into(&mut self.out, &format!("[^{name}]"));
             return;
         };
+        if self.too_deep(node) {
+            // Too deep for another level: the note's text, in brackets, here.
+            self.out.push_str(" \\(");
+            self.flat(def);
+            self.out.push_str("\\)");
+            return;
+        }
         self.footnotes_used.insert(name.to_string());
         self.out.push_str("#footnote[");
         self.blocks(def);
@@ -1205,7 +1274,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 let title = tag.attr("title").unwrap_or_default();
                 self.image(node, &src, &alt, &title, false);
             }
-            "a" if !tag.closing => {
+            "a" if !tag.closing && open.len() < 8 && !self.too_deep(node) => {
                 let href = tag.attr("href").unwrap_or_default();
                 let target = self.resolve_link(node, &href);
                 match target {
@@ -1243,6 +1312,8 @@ impl<'a, 'n> Writer<'a, 'n> {
                         open.truncate(pos);
                     }
                 } else if !tag.self_closing
+                    && open.len() < 8
+                    && !self.too_deep(node)
                     && let Some(typst) = html_inline_open(name)
                 {
                     self.out.push_str(typst);
@@ -1554,6 +1625,34 @@ mod tests {
         assert!(converted.source.contains("c"));
         let (errors, _) = typst::syntax::parse(&converted.source).errors_and_warnings();
         assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    /// Found by the fuzzer: nesting deeper than typst's parser allows.
+    #[test]
+    fn deep_nesting_is_flattened_not_a_typst_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for md in [
+            format!("{}deep quote\n", "> ".repeat(300)),
+            format!("{}deep list\n", "- ".repeat(150)),
+            format!("- {}deep emphasis{}\n", "*_".repeat(150), "_*".repeat(150)),
+            format!(
+                "{}text[^1]\n\n[^1]: {}note\n",
+                "> ".repeat(100),
+                "> ".repeat(100)
+            ),
+        ] {
+            let converted = convert_text(dir.path(), &md, Lang::En);
+            let (errors, _) = typst::syntax::parse(&converted.source).errors_and_warnings();
+            assert!(errors.is_empty(), "{errors:?}");
+            assert!(converted.source.contains("deep") || converted.source.contains("note"));
+            let flattened = converted.diagnostics.iter().any(|d| d.code == "nesting");
+            // comrak itself limits how deep emphasis can nest.
+            assert!(
+                flattened || md.starts_with("- *"),
+                "not flattened: {}",
+                &md[..20]
+            );
+        }
     }
 
     #[test]
