@@ -330,7 +330,7 @@ pub fn convert_redline(
             w.footnotes.insert(def.name.clone(), node);
         }
     }
-    let (title, sections) = w.chapter(root, &module);
+    let (title, sections) = w.chapter(root);
     Converted {
         slug: chapter.slug.clone(),
         lang: text.lang,
@@ -488,7 +488,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     /// Writes the whole module; returns the chapter title and its outline.
-    fn chapter(&mut self, root: Node<'n>, module: &str) -> (String, Vec<SectionInfo>) {
+    fn chapter(&mut self, root: Node<'n>) -> (String, Vec<SectionInfo>) {
         let lang = self.lang();
         let slug = self.chapter.slug.clone();
         let top: Vec<Node<'n>> = top_nodes(root);
@@ -604,7 +604,6 @@ impl<'a, 'n> Writer<'a, 'n> {
         }
         self.removed_blocks(count, &mut first_in_section);
         self.out.push_str("],\n)\n");
-        let _ = module;
         (title, sections)
     }
 
@@ -799,7 +798,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 escape::string_into(&mut self.out, &literal);
                 self.out.push(')');
             }
-            NodeValue::HtmlBlock(html) => self.html(node, &html.literal, true),
+            NodeValue::HtmlBlock(html) => self.html(node, &html.literal),
             NodeValue::ThematicBreak => self.out.push_str("#renga-rule()"),
             NodeValue::Table(table) => self.table(node, &table.alignments),
             NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_) => {}
@@ -1325,7 +1324,7 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     /// A raw HTML block: tags with a rendering are rendered, the text of
     /// everything else is kept.
-    fn html(&mut self, node: Node<'n>, html: &str, _block: bool) {
+    fn html(&mut self, node: Node<'n>, html: &str) {
         let mut open = Vec::new();
         let mut rest = html;
         while !rest.is_empty() {
@@ -1337,17 +1336,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 && let Some(end) = rest.find('>')
                 && let Some(tag) = Tag::parse(&rest[..=end])
             {
-                if matches!(
-                    tag.name.as_str(),
-                    "p" | "div" | "details" | "section" | "article"
-                ) && !open.is_empty()
-                {
-                    // Block boundaries inside an open inline tag stay inline.
-                }
                 self.tag(node, &tag, &mut open);
-                if matches!(tag.name.as_str(), "script" | "style") && !tag.closing {
-                    // Their text is code, not prose, but it is still the author's: kept.
-                }
                 rest = &rest[end + 1..];
                 continue;
             }
