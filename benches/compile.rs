@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::copy_dir;
+use common::{chapter_dirs, copy_dir};
 
 const RUNS: usize = 5;
 
@@ -91,12 +91,7 @@ fn report(name: &str, project: &Path, runs: usize) {
 fn generate_large(root: &Path, dir: &Path, count: usize) {
     std::fs::copy(root.join("report.toml"), dir.join("report.toml")).unwrap();
     copy_dir(&root.join("data"), &dir.join("data"));
-    let mut sources: Vec<_> = std::fs::read_dir(root.join("chapters"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    sources.sort();
+    let sources = chapter_dirs(root);
     for i in 0..count {
         let source = &sources[i % sources.len()];
         let name = source.file_name().unwrap().to_string_lossy();

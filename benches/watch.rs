@@ -10,7 +10,7 @@ use renga::pipeline::Edition;
 use renga::watch::Session;
 
 mod common;
-use common::copy_dir;
+use common::{chapter_dirs, copy_dir};
 
 /// Resident set size of this process, in MiB (Linux).
 fn rss_mib() -> f64 {
@@ -29,12 +29,7 @@ fn main() {
     std::fs::copy(root.join("report.toml"), dir.path().join("report.toml")).unwrap();
     copy_dir(&root.join("data"), &dir.path().join("data"));
     // This report's eight chapters, six times over: about 300 bilingual pages.
-    let mut chapters: Vec<_> = std::fs::read_dir(root.join("chapters"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    chapters.sort();
+    let chapters = chapter_dirs(root);
     for round in 0..6 {
         for (i, source) in chapters.iter().enumerate() {
             let name = source.file_name().unwrap().to_string_lossy().to_string();

@@ -201,16 +201,7 @@ pub struct MetricValue {
 
 impl MetricValue {
     fn new(m: &Metric) -> Self {
-        let text = |lang| {
-            let mut v = format::value_with_unit(m.value, m.unit, lang);
-            if m.illustrative {
-                if lang == Lang::En {
-                    v.push(' ');
-                }
-                v.push_str(format::illustrative_marker(lang));
-            }
-            v
-        };
+        let text = |lang| format::metric(m, lang);
         Self {
             value: m.value,
             unit: m.unit,

@@ -1,7 +1,7 @@
 //! Numbers, units and dates written the way each language's readers expect.
 
 use crate::lang::Lang;
-use crate::project::{Date, Unit};
+use crate::project::{Date, Metric, Unit};
 
 /// Formats a metric value with its unit: `4,500,000 people` / `450万人`.
 pub fn value_with_unit(value: f64, unit: Unit, lang: Lang) -> String {
@@ -131,6 +131,19 @@ pub fn date(date: Date, lang: Lang) -> String {
         ),
         Lang::Ja => format!("{}年{}月{}日", date.year, date.month, date.day),
     }
+}
+
+/// A metric as the reader sees it: its value with its unit, and the words
+/// that say it is illustrative when it is.
+pub fn metric(m: &Metric, lang: Lang) -> String {
+    let mut v = value_with_unit(m.value, m.unit, lang);
+    if m.illustrative {
+        if lang == Lang::En {
+            v.push(' ');
+        }
+        v.push_str(illustrative_marker(lang));
+    }
+    v
 }
 
 /// The words that say a figure is illustrative, set next to it everywhere.

@@ -985,16 +985,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             return;
         };
         let text = match (field, extra) {
-            (None, false) => {
-                let mut v = format::value_with_unit(metric.value, metric.unit, lang);
-                if metric.illustrative {
-                    if lang == Lang::En {
-                        v.push(' ');
-                    }
-                    v.push_str(format::illustrative_marker(lang));
-                }
-                v
-            }
+            (None, false) => format::metric(metric, lang),
             (Some("date"), false) => format::date(metric.as_of, lang),
             _ => {
                 self.diagnostics.push(

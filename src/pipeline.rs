@@ -722,17 +722,6 @@ fn both(f: impl Fn(Lang) -> String) -> Localized {
     }
 }
 
-fn metric_text(m: &Metric, lang: Lang) -> String {
-    let mut v = format::value_with_unit(m.value, m.unit, lang);
-    if m.illustrative {
-        if lang == Lang::En {
-            v.push(' ');
-        }
-        v.push_str(format::illustrative_marker(lang));
-    }
-    v
-}
-
 fn context<'a>(
     project: &'a Project,
     converted: &[Converted],
@@ -787,90 +776,54 @@ fn context<'a>(
                     ids.push(&m.id);
                 }
             }
-            let rows: Vec<RowCtx> = ids
-                .iter()
-                .map(|id| {
-                    let found: Vec<Option<&Metric>> = manifest
-                        .agencies
-                        .iter()
-                        .map(|a| metrics.get(&format!("{}.{}.{}", a.id, topic.id, id)))
-                        .collect();
-                    let first = found
-                        .iter()
-                        .flatten()
-                        .next()
-                        .expect("a row has at least one metric");
-                    let label = if found.iter().flatten().all(|m| m.label == first.label) {
-                        first.label.clone()
-                    } else {
-                        both(|l| {
-                            found
-                                .iter()
-                                .flatten()
-                                .map(|m| m.label.get(l).to_string())
-                                .collect::<Vec<_>>()
-                                .join(" / ")
+            let mut rows = Vec::new();
+            let mut chart = Vec::new();
+            for id in ids {
+                // One cell per agency, in report.toml order.
+                let found: Vec<Option<&Metric>> = manifest
+                    .agencies
+                    .iter()
+                    .map(|a| metrics.get(&format!("{}.{}.{}", a.id, topic.id, id)))
+                    .collect();
+                let present: Vec<&Metric> = found.iter().flatten().copied().collect();
+                let label = row_label(&present);
+                let cells = found
+                    .iter()
+                    .map(|m| {
+                        m.map(|m| CellCtx {
+                            key: m.key.clone(),
+                            agency: m.agency.clone(),
+                            value: m.value,
+                            text: both(|l| format::metric(m, l)),
+                            as_of: both(|l| format::date(m.as_of, l)),
+                            illustrative: m.illustrative,
+                            source: m.source.clone(),
                         })
-                    };
-                    let cells = found
-                        .iter()
-                        .map(|m| {
-                            m.map(|m| CellCtx {
-                                key: m.key.clone(),
-                                agency: m.agency.clone(),
-                                value: m.value,
-                                text: both(|l| metric_text(m, l)),
-                                as_of: both(|l| format::date(m.as_of, l)),
-                                illustrative: m.illustrative,
-                                source: m.source.clone(),
-                            })
-                        })
-                        .collect();
-                    RowCtx {
-                        id: id.to_string(),
-                        label,
-                        cells,
-                    }
-                })
-                .collect();
-            // Chart the rows whose figures share a unit and can be compared.
-            let chart: Vec<ChartRowCtx> = ids
-                .iter()
-                .filter_map(|id| {
-                    let found: Vec<&Metric> = manifest
-                        .agencies
-                        .iter()
-                        .filter_map(|a| metrics.get(&format!("{}.{}.{}", a.id, topic.id, id)))
-                        .collect();
-                    let unit = found.first()?.unit;
-                    if found.len() < 2 || found.iter().any(|m| m.unit != unit || m.value < 0.0) {
-                        return None;
-                    }
-                    let max = found.iter().map(|m| m.value).fold(0.0, f64::max);
-                    let label = if found.iter().all(|m| m.label == found[0].label) {
-                        found[0].label.clone()
-                    } else {
-                        both(|l| {
-                            found
-                                .iter()
-                                .map(|m| m.label.get(l).to_string())
-                                .collect::<Vec<_>>()
-                                .join(" / ")
-                        })
-                    };
-                    Some(ChartRowCtx {
-                        label,
-                        bars: found
-                            .iter()
-                            .map(|m| BarCtx {
-                                agency: m.agency.clone(),
-                                share: if max > 0.0 { m.value / max } else { 0.0 },
-                                text: both(|l| metric_text(m, l)),
-                            })
-                            .collect(),
                     })
-                })
-                .collect();
+                    .collect();
+                // Chart the rows whose figures share a unit and can be compared.
+                let unit = present[0].unit;
+                if present.len() >= 2 && present.iter().all(|m| m.unit == unit && m.value >= 0.0) {
+                    let max = present.iter().map(|m| m.value).fold(0.0, f64::max);
+                    let bars = present
+                        .iter()
+                        .map(|m| BarCtx {
+                            agency: m.agency.clone(),
+                            share: if max > 0.0 { m.value / max } else { 0.0 },
+                            text: both(|l| format::metric(m, l)),
+                        })
+                        .collect();
+                    chart.push(ChartRowCtx {
+                        label: label.clone(),
+                        bars,
+                    });
+                }
+                rows.push(RowCtx {
+                    id: id.to_string(),
+                    label,
+                    cells,
+                });
+            }
             let chart_alt = both(|l| chart_alt(project, &topic.title, &chart, l));
             TopicCtx {
                 id: topic.id.clone(),
@@ -889,7 +842,7 @@ fn context<'a>(
             key: &m.key,
             agency: &m.agency,
             label: &m.label,
-            text: both(|l| metric_text(m, l)),
+            text: both(|l| format::metric(m, l)),
             as_of: both(|l| format::date(m.as_of, l)),
             source: &m.source,
             url: m.url.as_deref(),
@@ -914,6 +867,22 @@ fn context<'a>(
         renga_version: env!("CARGO_PKG_VERSION"),
         illustrative_marker: both(|l| format::illustrative_marker(l).to_string()),
         redline,
+    }
+}
+
+/// The label of a row of compared metrics: theirs when they agree, else
+/// each agency's in turn ("Singpass users / My Number Card holders").
+fn row_label(metrics: &[&Metric]) -> Localized {
+    if metrics.iter().all(|m| m.label == metrics[0].label) {
+        metrics[0].label.clone()
+    } else {
+        both(|l| {
+            metrics
+                .iter()
+                .map(|m| m.label.get(l))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        })
     }
 }
 

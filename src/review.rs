@@ -298,16 +298,7 @@ pub fn expand_metrics(text: &str, metrics: &Metrics, lang: Lang) -> String {
         let inner = &rest[start + 2..start + len];
         let words: Vec<&str> = inner.split_whitespace().collect();
         let written = match words.as_slice() {
-            ["metric", key] => metrics.get(key).map(|m| {
-                let mut v = format::value_with_unit(m.value, m.unit, lang);
-                if m.illustrative {
-                    if lang == Lang::En {
-                        v.push(' ');
-                    }
-                    v.push_str(format::illustrative_marker(lang));
-                }
-                v
-            }),
+            ["metric", key] => metrics.get(key).map(|m| format::metric(m, lang)),
             ["metric", key, "date"] => metrics.get(key).map(|m| format::date(m.as_of, lang)),
             _ => None,
         };

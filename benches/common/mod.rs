@@ -1,6 +1,6 @@
 //! Helpers shared by the benchmarks.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Copies a folder tree.
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -13,4 +13,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&path, to.join(entry.file_name())).unwrap();
         }
     }
+}
+
+/// This repository's chapter folders, in order.
+pub fn chapter_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("chapters"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
 }
