@@ -93,6 +93,11 @@ pub struct ProjectArgs {
     /// Editions to build (repeatable); all three by default.
     #[arg(long = "lang", value_enum)]
     pub editions: Vec<Edition>,
+
+    /// How many editions to lay out at once (default: as many as the
+    /// machine has cores and memory for; 1 builds them one at a time).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]

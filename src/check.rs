@@ -9,11 +9,11 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
     let root = args.project.project.clone();
     let mut diags = Diagnostics::default();
     let mut timings = Timings::default();
-    if let Some(prepared) =
-        pipeline::prepare(&root, &editions(&args.project), &mut diags, &mut timings)
-    {
+    let editions = editions(&args.project);
+    if let Some(prepared) = pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         // The PDF is made and thrown away: its export enforces PDF/A and PDF/UA.
-        prepared.typeset(&mut diags, &mut timings);
+        let jobs = pipeline::jobs(args.project.jobs.map(usize::from), &prepared, &editions);
+        prepared.typeset_editions(&editions, jobs, &|_| {}, &mut diags, &mut timings);
     }
     let code = finish(&root, &args.project, &mut diags, quiet);
     if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {

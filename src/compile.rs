@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::args::{CompileArgs, ProjectArgs};
 use crate::atomic;
 use crate::diag::{self, Diagnostic, Diagnostics};
-use crate::pipeline::{self, Edition, EditionOutput, Timings};
+use crate::pipeline::{self, Edition, EditionOutput, Timings, TypesetEvent};
 
 /// The editions asked for, in canonical order, each once.
 pub fn editions(args: &ProjectArgs) -> Vec<Edition> {
@@ -45,6 +45,7 @@ pub fn finish(root: &Path, args: &ProjectArgs, diags: &mut Diagnostics, quiet: b
 }
 
 pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
+    let started = std::time::Instant::now();
     let root = args.project.project.clone();
     let editions = editions(&args.project);
     let mut diags = Diagnostics::default();
@@ -55,56 +56,14 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
                 &editions,
                 quiet || args.project.format != diag::Format::Human,
             );
-            // Each edition's PDF export runs while the next edition is laid
-            // out: the two overlap on a two-core machine.
-            let outputs = std::thread::scope(|scope| {
-                let mut exports = Vec::new();
-                for &edition in &editions {
-                    progress.start(edition);
-                    let start = std::time::Instant::now();
-                    let (document, d) = prepared.layout(edition);
-                    timings
-                        .stages
-                        .push((format!("layout {}", edition.code()), start.elapsed()));
-                    let failed = document.is_none() || d.iter().any(Diagnostic::is_error);
-                    progress.finish(
-                        edition,
-                        document.as_ref().map_or(0, |doc| doc.pages().len()),
-                        failed,
-                    );
-                    diags.extend(d);
-                    let prepared = &prepared;
-                    exports.push(scope.spawn(move || {
-                        let pages = document.as_ref().map_or(0, |doc| doc.pages().len());
-                        let (pdf, d, time) = match &document {
-                            Some(doc) => prepared.export(edition, doc),
-                            None => (
-                                None,
-                                Vec::new(),
-                                (format!("pdf {}", edition.code()), Default::default()),
-                            ),
-                        };
-                        (
-                            EditionOutput {
-                                edition,
-                                pages,
-                                pdf,
-                            },
-                            d,
-                            time,
-                        )
-                    }));
-                }
-                let mut outputs = Vec::new();
-                for handle in exports {
-                    let (output, d, time) = handle.join().expect("PDF export thread panicked");
-                    diags.extend(d);
-                    timings.stages.push(time);
-                    outputs.push(output);
-                }
-                outputs
-            });
-            diags.dedup();
+            let jobs = pipeline::jobs(args.project.jobs.map(usize::from), &prepared, &editions);
+            let outputs = prepared.typeset_editions(
+                &editions,
+                jobs,
+                &|event| progress.event(event),
+                &mut diags,
+                &mut timings,
+            );
             Some((prepared.project.manifest.name.clone(), outputs))
         }
         None => None,
@@ -138,21 +97,40 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
         }
     }
     if args.timings {
-        print_timings(&timings);
+        print_timings(&timings, started.elapsed());
     }
     0
 }
 
-fn print_timings(timings: &Timings) {
+/// Each stage's time, then the wall time of the whole run: layouts of
+/// several editions and their exports overlap, so the stages add up to more.
+fn print_timings(timings: &Timings, wall: std::time::Duration) {
     eprintln!("stage timings:");
     for (name, d) in &timings.stages {
         eprintln!("  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0);
     }
-    eprintln!(
-        "  {:<12} {:>8.1} ms",
-        "total",
-        timings.total().as_secs_f64() * 1000.0
-    );
+    eprintln!("  {:<12} {:>8.1} ms", "wall", wall.as_secs_f64() * 1000.0);
+    if let Some(peak) = peak_memory() {
+        eprintln!(
+            "  {:<12} {:>8.1} MiB",
+            "peak memory",
+            peak as f64 / 1048576.0
+        );
+    }
+}
+
+/// The most memory this process has held at once, in bytes (Linux).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 #[derive(Serialize)]
@@ -216,7 +194,6 @@ pub fn write_outputs(
 /// nothing when stderr is not a terminal or with `--quiet`.
 struct Progress {
     bars: Vec<(Edition, indicatif::ProgressBar)>,
-    started: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 impl Progress {
@@ -239,10 +216,7 @@ impl Progress {
                 (e, bar)
             })
             .collect();
-        Self {
-            bars,
-            started: std::cell::Cell::new(None),
-        }
+        Self { bars }
     }
 
     fn bar(&self, edition: Edition) -> Option<&indicatif::ProgressBar> {
@@ -252,24 +226,28 @@ impl Progress {
             .map(|(_, b)| b)
     }
 
-    fn start(&self, edition: Edition) {
-        self.started.set(Some(std::time::Instant::now()));
-        if let Some(bar) = self.bar(edition) {
-            bar.set_message("typesetting…");
-            bar.enable_steady_tick(std::time::Duration::from_millis(100));
-        }
-    }
-
-    fn finish(&self, edition: Edition, pages: usize, failed: bool) {
-        let secs = self
-            .started
-            .get()
-            .map_or(0.0, |s| s.elapsed().as_secs_f64());
-        if let Some(bar) = self.bar(edition) {
-            if failed {
-                bar.finish_with_message(format!("failed after {secs:.1} s"));
-            } else {
-                bar.finish_with_message(format!("{pages} pages in {secs:.1} s"));
+    fn event(&self, event: TypesetEvent) {
+        match event {
+            TypesetEvent::Started(edition) => {
+                if let Some(bar) = self.bar(edition) {
+                    bar.set_message("typesetting…");
+                    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                }
+            }
+            TypesetEvent::LaidOut {
+                edition,
+                pages,
+                failed,
+                elapsed,
+            } => {
+                let secs = elapsed.as_secs_f64();
+                if let Some(bar) = self.bar(edition) {
+                    if failed {
+                        bar.finish_with_message(format!("failed after {secs:.1} s"));
+                    } else {
+                        bar.finish_with_message(format!("{pages} pages in {secs:.1} s"));
+                    }
+                }
             }
         }
     }

@@ -2,6 +2,8 @@
 //! `compile`, `check` and `watch` are drivers over this one pipeline.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -74,10 +76,6 @@ impl Timings {
         let out = f();
         self.stages.push((name.into(), start.elapsed()));
         out
-    }
-
-    pub fn total(&self) -> Duration {
-        self.stages.iter().map(|s| s.1).sum()
     }
 }
 
@@ -374,25 +372,219 @@ fn metrics_json(metrics: &[Metric]) -> Vec<u8> {
     serde_json::to_vec_pretty(&serde_json::json!({ "metrics": metrics })).unwrap_or_default()
 }
 
-impl Prepared {
-    /// Lays out and exports every edition, one after another.
-    pub fn typeset(&self, diags: &mut Diagnostics, timings: &mut Timings) -> Vec<EditionOutput> {
-        // One edition after another: typst parallelises within a compile, and
-        // editions compiled side by side on two cores contend for its caches
-        // (measured on this report: 3.2 s side by side, 2.4 s in turn).
-        let results: Vec<_> = self
-            .editions
+/// What typesetting reports while it runs, edition by edition (for
+/// progress lines; called from the typesetting threads).
+#[derive(Debug, Clone, Copy)]
+pub enum TypesetEvent {
+    Started(Edition),
+    LaidOut {
+        edition: Edition,
+        pages: usize,
+        failed: bool,
+        elapsed: Duration,
+    },
+}
+
+/// Memory an edition takes beyond its source, and per byte of its Typst
+/// source (measured on a 500-page book; see `benches/book.rs`).
+const MEMORY_BASE: u64 = 64 << 20;
+const MEMORY_PER_SOURCE_BYTE: u64 = 400;
+
+/// One edition's output, diagnostics and stage times.
+type Typeset = (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>);
+
+/// How many editions to lay out at once: `requested` (`--jobs`), or else as
+/// many as the machine has cores for and, by an estimate of each edition's
+/// memory, memory for (a small CI runner builds them one at a time).
+pub fn jobs(requested: Option<usize>, prepared: &Prepared, editions: &[Edition]) -> usize {
+    if let Some(n) = requested {
+        return n.max(1);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut jobs = cores.min(editions.len()).max(1);
+    if let Some(available) = available_memory() {
+        let mut need: Vec<u64> = editions
             .iter()
-            .map(|&edition| self.typeset_one(edition))
+            .map(|&e| prepared.memory_estimate(e))
             .collect();
+        need.sort_unstable_by(|a, b| b.cmp(a));
+        // The largest editions must fit side by side.
+        while jobs > 1 && need.iter().take(jobs).sum::<u64>() > available {
+            jobs -= 1;
+        }
+    }
+    jobs
+}
+
+/// Memory this process may still use, in bytes: the system's available
+/// memory, or less under a cgroup (container) limit. `None` where unknown.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let mut available = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?
+        * 1024;
+    let cgroup = |name: &str| {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/{name}"))
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    if let (Some(max), Some(current)) = (cgroup("memory.max"), cgroup("memory.current")) {
+        available = available.min(max.saturating_sub(current));
+    }
+    Some(available)
+}
+
+/// Runs one edition's layout or export, turning a panic inside typst into
+/// an error for that edition instead of ending renga (exit 101).
+fn guarded<T>(edition: Edition, what: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        Diagnostic::error(
+            "internal",
+            format!(
+                "typst failed while {what} the {} edition: {message}",
+                edition.code()
+            ),
+        )
+        .hint(
+            "this is a bug in renga or typst, not in the report; please report it with the project",
+        )
+    })
+}
+
+impl Prepared {
+    /// Lays out and exports every edition, as many at once as the machine
+    /// has cores and memory for (see [`jobs`]).
+    pub fn typeset(&self, diags: &mut Diagnostics, timings: &mut Timings) -> Vec<EditionOutput> {
+        let jobs = jobs(None, self, &self.editions);
+        self.typeset_editions(&self.editions, jobs, &|_| {}, diags, timings)
+    }
+
+    /// Lays out `editions`, up to `jobs` at a time, and exports each to PDF
+    /// as soon as it is laid out, while the next ones are laid out.
+    ///
+    /// typst lays out one edition on about one core, and its caches (comemo)
+    /// are global and thread-safe, so editions laid out side by side share
+    /// what they have in common (the chapters' evaluated modules) and take
+    /// about the time of the longest on two cores. The outputs, diagnostics
+    /// and stage times come back in the order of `editions`, whatever the
+    /// order the threads finished in, and the PDFs are the same bytes. A
+    /// panic inside typst becomes an error for its edition.
+    pub fn typeset_editions(
+        &self,
+        editions: &[Edition],
+        jobs: usize,
+        progress: &(dyn Fn(TypesetEvent) + Sync),
+        diags: &mut Diagnostics,
+        timings: &mut Timings,
+    ) -> Vec<EditionOutput> {
+        let jobs = jobs.clamp(1, editions.len().max(1));
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<Typeset>>> =
+            editions.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| {
+                    // Editions are taken in order, so with two jobs the
+                    // English and Japanese editions go first and the
+                    // bilingual one, which reuses both, after.
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&edition) = editions.get(i) else {
+                            break;
+                        };
+                        progress(TypesetEvent::Started(edition));
+                        let start = Instant::now();
+                        let (document, mut d) =
+                            guarded(edition, "laying out", || self.layout(edition))
+                                .unwrap_or_else(|failure| (None, vec![failure]));
+                        let elapsed = start.elapsed();
+                        let pages = document.as_ref().map_or(0, |doc| doc.pages().len());
+                        progress(TypesetEvent::LaidOut {
+                            edition,
+                            pages,
+                            failed: document.is_none() || d.iter().any(Diagnostic::is_error),
+                            elapsed,
+                        });
+                        let mut times = vec![(format!("layout {}", edition.code()), elapsed)];
+                        let slot = &slots[i];
+                        // The export runs in its own thread, so that this
+                        // one goes on to lay out the next edition.
+                        scope.spawn(move || {
+                            let mut pdf = None;
+                            if let Some(doc) = document {
+                                let start = Instant::now();
+                                match guarded(edition, "exporting", || self.export(edition, &doc)) {
+                                    Ok((bytes, e, time)) => {
+                                        pdf = bytes;
+                                        d.extend(e);
+                                        times.push(time);
+                                    }
+                                    Err(failure) => {
+                                        d.push(failure);
+                                        times.push((
+                                            format!("pdf {}", edition.code()),
+                                            start.elapsed(),
+                                        ));
+                                    }
+                                }
+                            }
+                            let output = EditionOutput {
+                                edition,
+                                pages,
+                                pdf,
+                            };
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some((output, d, times));
+                        });
+                    }
+                });
+            }
+        });
         let mut outputs = Vec::new();
-        for (output, d, t) in results {
+        for (slot, &edition) in slots.into_iter().zip(editions) {
+            let (output, d, t) = slot
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| {
+                    let failed = Diagnostic::error(
+                        "internal",
+                        format!("the {} edition was not typeset", edition.code()),
+                    );
+                    (
+                        EditionOutput {
+                            edition,
+                            pages: 0,
+                            pdf: None,
+                        },
+                        vec![failed],
+                        Vec::new(),
+                    )
+                });
             diags.extend(d);
             timings.stages.extend(t);
             outputs.push(output);
         }
         diags.dedup();
         outputs
+    }
+
+    /// A generous estimate of the memory laying out and exporting `edition`
+    /// takes, from the size of the Typst it is made of.
+    pub fn memory_estimate(&self, edition: Edition) -> u64 {
+        let source: usize = self
+            .converted
+            .iter()
+            .filter(|c| edition.langs().contains(&c.lang))
+            .map(|c| c.source.len())
+            .sum();
+        MEMORY_BASE + MEMORY_PER_SOURCE_BYTE * source as u64
     }
 
     /// Lays out one edition; diagnostics are placed in the author's files.
@@ -411,38 +603,6 @@ impl Prepared {
                 (None, diags)
             }
         }
-    }
-
-    /// Lays out and exports one edition: its output, diagnostics and stage times.
-    pub fn typeset_one(
-        &self,
-        edition: Edition,
-    ) -> (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>) {
-        let mut times = Vec::new();
-        let start = Instant::now();
-        let (document, mut diags) = self.layout(edition);
-        times.push((format!("layout {}", edition.code()), start.elapsed()));
-        let Some(document) = document else {
-            let output = EditionOutput {
-                edition,
-                pages: 0,
-                pdf: None,
-            };
-            return (output, diags, times);
-        };
-        let pages = document.pages().len();
-        let (pdf, d, time) = self.export(edition, &document);
-        diags.extend(d);
-        times.push(time);
-        (
-            EditionOutput {
-                edition,
-                pages,
-                pdf,
-            },
-            diags,
-            times,
-        )
     }
 
     /// Exports a laid-out edition to PDF, enforcing PDF/A-3a and PDF/UA-1.
@@ -924,6 +1084,30 @@ fn chart_alt(project: &Project, title: &Localized, rows: &[ChartRowCtx], lang: L
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_while_typesetting_is_an_error_for_its_edition() {
+        let failed = guarded(Edition::Ja, "laying out", || -> usize {
+            panic!("index out of bounds: the len is 3 but the index is 7")
+        })
+        .unwrap_err();
+        assert!(failed.is_error());
+        assert_eq!(failed.code, "internal");
+        assert!(
+            failed.message.contains("laying out the ja edition"),
+            "{}",
+            failed.message
+        );
+        assert!(
+            failed.message.contains("the index is 7"),
+            "{}",
+            failed.message
+        );
+        let owned =
+            guarded(Edition::En, "exporting", || -> usize { panic!("{}", 42) }).unwrap_err();
+        assert!(owned.message.ends_with(": 42"), "{}", owned.message);
+        assert_eq!(guarded(Edition::En, "exporting", || 7).unwrap(), 7);
+    }
 
     #[test]
     fn epoch_dates_are_civil_dates() {

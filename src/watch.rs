@@ -34,6 +34,8 @@ pub struct Session {
     editions: Vec<Edition>,
     out_dir: PathBuf,
     strict: bool,
+    /// `--jobs`: editions laid out at once (`None`: decided per rebuild).
+    jobs: Option<usize>,
     sources: Option<Sources>,
     fingerprints: HashMap<Edition, Vec<u8>>,
     last_good: HashMap<Edition, EditionOutput>,
@@ -46,10 +48,18 @@ impl Session {
             editions,
             out_dir,
             strict,
+            jobs: None,
             sources: None,
             fingerprints: HashMap::new(),
             last_good: HashMap::new(),
         }
+    }
+
+    /// Lays out at most `jobs` editions at once (`None`: as many as the
+    /// machine has cores and memory for).
+    pub fn with_jobs(mut self, jobs: Option<usize>) -> Self {
+        self.jobs = jobs;
+        self
     }
 
     /// Rebuilds the editions whose sources changed (all of them when
@@ -75,12 +85,19 @@ impl Session {
             .map(|&e| (e, fingerprint(&prepared, e)))
             .filter(|(e, f)| everything || self.fingerprints.get(e) != Some(f))
             .collect();
-        let mut outputs = Vec::new();
-        for (edition, print) in changed {
-            let (output, diags, _) = prepared.typeset_one(edition);
-            report.diagnostics.extend(diags);
-            outputs.push((output, print));
-        }
+        let to_build: Vec<Edition> = changed.iter().map(|c| c.0).collect();
+        let jobs = pipeline::jobs(self.jobs, &prepared, &to_build);
+        let outputs: Vec<(EditionOutput, Vec<u8>)> = prepared
+            .typeset_editions(
+                &to_build,
+                jobs,
+                &|_| {},
+                &mut report.diagnostics,
+                &mut timings,
+            )
+            .into_iter()
+            .zip(changed.into_iter().map(|c| c.1))
+            .collect();
         // Keep memory flat over hours: drop cache entries unused for a while.
         typst::comemo::evict(10);
         let name = prepared.project.manifest.name.clone();
@@ -187,7 +204,8 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
         eprintln!("error: cannot watch {}: {err}", root.display());
         return 1;
     }
-    let mut session = Session::new(&root, editions(&args.project), out_dir, args.project.strict);
+    let mut session = Session::new(&root, editions(&args.project), out_dir, args.project.strict)
+        .with_jobs(args.project.jobs.map(usize::from));
     if !quiet {
         eprintln!("watching {} (Ctrl-C to stop)", root.display());
     }

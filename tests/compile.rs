@@ -413,6 +413,47 @@ fn identical_sources_give_identical_bytes_in_different_folders() {
 }
 
 #[test]
+fn editions_laid_out_side_by_side_give_the_same_bytes_as_one_at_a_time() {
+    // This repository's report: eight chapters whose editions share modules,
+    // metrics and images, so threads laying them out at once share typst's
+    // caches. Every PDF and the manifest must not change by a byte.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = tempfile::tempdir().unwrap();
+    let compile = |jobs: &str| {
+        let dir = out.path().join(format!("jobs-{jobs}"));
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+            .args(["compile", root, "--jobs", jobs, "--out"])
+            .arg(&dir)
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "--jobs {jobs}: {}", stderr(&run));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let one = compile("1");
+    assert_eq!(one.len(), 4, "three PDFs and manifest.json");
+    for jobs in ["2", "3"] {
+        let many = compile(jobs);
+        assert_eq!(
+            one.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            many.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        for ((name, a), (_, b)) in one.iter().zip(&many) {
+            assert!(a == b, "{name} differs between --jobs 1 and --jobs {jobs}");
+        }
+    }
+}
+
+#[test]
 fn the_repository_report_checks_clean() {
     let root = env!("CARGO_MANIFEST_DIR");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
