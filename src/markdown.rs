@@ -18,6 +18,7 @@ use crate::format;
 use crate::lang::{Lang, is_cjk};
 use crate::project::{Chapter, ChapterText, Metrics, Project};
 
+
 /// How deeply markdown may nest (quotes, lists, emphasis…) before its
 /// structure is flattened. Typst's parser allows 256 levels, and one level
 /// of markdown takes up to about four in the generated Typst.
@@ -346,6 +347,23 @@ pub fn convert_redline(
 
 type Node<'a> = &'a AstNode<'a>;
 
+/// The heading that is the chapter's title and leaves its body, if any.
+/// Without a front matter title, the first heading names the chapter. It
+/// leaves the body only when it opens the chapter: otherwise the text before
+/// it would move after it.
+fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {
+    let first_heading = top
+        .iter()
+        .copied()
+        .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
+    let opens = first_heading.is_some_and(|h| top.first().is_some_and(|f| std::ptr::eq(*f, h)));
+    if text.front.title.is_some() || !opens {
+        None
+    } else {
+        first_heading
+    }
+}
+
 struct Writer<'a, 'n> {
     out: String,
     map: SourceMap,
@@ -368,6 +386,115 @@ struct Writer<'a, 'n> {
     /// is kept as typed.
     code_depth: usize,
     warned_depth: bool,
+}
+
+/// The resolving half of the conversion: what a metric reference, a link or
+/// an image path in a chapter means, decided once for every writer (Typst
+/// and any other writer), so that the editions cannot drift apart.
+/// Problems come back as diagnostics without a place: the writer knows the node.
+#[derive(Clone, Copy)]
+pub(crate) struct Resolve<'a> {
+    pub root: &'a Path,
+    pub metrics: &'a Metrics,
+    pub anchors: &'a Anchors,
+    pub chapter: &'a Chapter,
+    pub lang: Lang,
+}
+
+/// A `{{metric …}}` reference, resolved.
+pub(crate) struct MetricRef<'a> {
+    pub metric: &'a crate::project::Metric,
+    /// What the reader sees, in the chapter's language.
+    pub text: String,
+}
+
+impl<'a> Resolve<'a> {
+    /// A metric reference (`key`, then an optional field; `extra` if more
+    /// words followed). On error: the diagnostic and the text to show instead.
+    pub fn metric(
+        &self,
+        key: &str,
+        field: Option<&str>,
+        extra: bool,
+    ) -> Result<MetricRef<'a>, Box<(Diagnostic, String)>> {
+        let written = format!("{{{{metric {key}}}}}");
+        let Some(metric) = self.metrics.get(key) else {
+            let mut d = Diagnostic::error("metric-unknown", format!("unknown metric `{key}`"));
+            if let Some(close) = self.metrics.closest(key) {
+                d = d.hint(format!("did you mean `{close}`?"));
+            } else {
+                d = d.hint("metric ids are `<agency>.<file>.<id>`, from data/<agency>/<file>.toml");
+            }
+            return Err(Box::new((d, written)));
+        };
+        match (field, extra) {
+            (None, false) => Ok(MetricRef {
+                metric,
+                text: format::metric(metric, self.lang),
+            }),
+            (Some("date"), false) => Ok(MetricRef {
+                metric,
+                text: format::date(metric.as_of, self.lang),
+            }),
+            _ => Err(Box::new((
+                Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
+                    .hint("write `{{metric ID}}` for the value or `{{metric ID date}}` for its as-of date"),
+                written,
+            ))),
+        }
+    }
+}
+
+/// A run of chapter text cut at its `{{metric …}}` shortcodes.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Piece<'t> {
+    Text(&'t str),
+    Metric {
+        key: &'t str,
+        field: Option<&'t str>,
+        /// More words followed the field: a malformed reference.
+        extra: bool,
+        /// Byte offset and length of the whole shortcode in the run.
+        offset: usize,
+        len: usize,
+    },
+}
+
+/// Finds the metric shortcodes of a text run; every other `{{` is text.
+pub(crate) fn shortcodes(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut consumed = 0;
+    let mut plain_from = 0;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        let inner = rest[start + 2..start + len].trim();
+        let mut words = inner.split_whitespace();
+        if words.next() != Some("metric") {
+            consumed += start + 2;
+            rest = &rest[start + 2..];
+            continue;
+        }
+        if plain_from < consumed + start {
+            out.push(Piece::Text(&text[plain_from..consumed + start]));
+        }
+        out.push(Piece::Metric {
+            key: words.next().unwrap_or(""),
+            field: words.next(),
+            extra: words.next().is_some(),
+            offset: consumed + start,
+            len: len + 2,
+        });
+        consumed += start + len + 2;
+        plain_from = consumed;
+        rest = &rest[start + len + 2..];
+    }
+    if plain_from < text.len() {
+        out.push(Piece::Text(&text[plain_from..]));
+    }
+    out
 }
 
 /// Typst for HTML tags that have a faithful rendering: the opening of a
@@ -393,6 +520,16 @@ fn html_inline_open(name: &str) -> Option<&'static str> {
 impl<'a, 'n> Writer<'a, 'n> {
     fn lang(&self) -> Lang {
         self.text.lang
+    }
+
+    fn resolver(&self) -> Resolve<'a> {
+        Resolve {
+            root: self.root,
+            metrics: self.metrics,
+            anchors: self.anchors,
+            chapter: self.chapter,
+            lang: self.text.lang,
+        }
     }
 
     /// Author text, escaped, with runs in the other language tagged as
@@ -496,15 +633,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             .iter()
             .copied()
             .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
-        // Without a front matter title, the first heading names the chapter.
-        // It leaves the body only when it opens the chapter: otherwise the
-        // text before it would move after it.
-        let opens = first_heading.is_some_and(|h| top.first().is_some_and(|f| std::ptr::eq(*f, h)));
-        let title_node = if self.text.front.title.is_some() || !opens {
-            None
-        } else {
-            first_heading
-        };
+        let title_node = title_node(self.text, &top);
 
         self.out.push_str("// Generated by renga from ");
         self.out.push_str(&self.text.path);
@@ -937,70 +1066,46 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     /// Text with `{{metric id}}` shortcodes replaced by formatted values.
     fn text_run(&mut self, node: Node<'n>, text: &str) {
-        let mut rest = text;
-        let mut consumed = 0;
-        while let Some(start) = rest.find("{{") {
-            let Some(len) = rest[start..].find("}}") else {
-                break;
-            };
-            let inner = rest[start + 2..start + len].trim();
-            let mut words = inner.split_whitespace();
-            if words.next() != Some("metric") {
-                self.plain(&rest[..start + 2]);
-                consumed += start + 2;
-                rest = &rest[start + 2..];
-                continue;
+        for piece in shortcodes(text) {
+            match piece {
+                Piece::Text(t) => self.plain(t),
+                Piece::Metric {
+                    key,
+                    field,
+                    extra,
+                    offset,
+                    len,
+                } => {
+                    let pos = node.data().sourcepos.start;
+                    let at = location_of(
+                        &self.text.path,
+                        &self.text.text,
+                        pos.line,
+                        pos.column,
+                        offset,
+                    )
+                    .with_len(len);
+                    self.metric(key, field, extra, at);
+                }
             }
-            self.plain(&rest[..start]);
-            let key = words.next().unwrap_or("");
-            let field = words.next();
-            let pos = node.data().sourcepos.start;
-            let at = location_of(
-                &self.text.path,
-                &self.text.text,
-                pos.line,
-                pos.column,
-                consumed + start,
-            )
-            .with_len(len + 2);
-            self.metric(key, field, words.next().is_some(), at);
-            consumed += start + len + 2;
-            rest = &rest[start + len + 2..];
         }
-        self.plain(rest);
     }
 
     fn metric(&mut self, key: &str, field: Option<&str>, extra: bool, at: Location) {
-        let lang = self.lang();
-        let Some(metric) = self.metrics.get(key) else {
-            let mut d =
-                Diagnostic::error("metric-unknown", format!("unknown metric `{key}`")).at(at);
-            if let Some(close) = self.metrics.closest(key) {
-                d = d.hint(format!("did you mean `{close}`?"));
-            } else {
-                d = d.hint("metric ids are `<agency>.<file>.<id>`, from data/<agency>/<file>.toml");
+        match self.resolver().metric(key, field, extra) {
+            Ok(m) => {
+                self.out.push_str("#renga-metric(");
+                escape::string_into(&mut self.out, &m.metric.key);
+                self.out.push_str(")[");
+                self.plain(&m.text);
+                self.out.push(']');
             }
-            self.diagnostics.push(d);
-            escape::markup_into(&mut self.out, &format!("{{{{metric {key}}}}}"));
-            return;
-        };
-        let text = match (field, extra) {
-            (None, false) => format::metric(metric, lang),
-            (Some("date"), false) => format::date(metric.as_of, lang),
-            _ => {
-                self.diagnostics.push(
-                    Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
-                        .at(at)
-                        .hint("write `{{metric ID}}` for the value or `{{metric ID date}}` for its as-of date"),
-                );
-                format!("{{{{metric {key}}}}}")
+            Err(e) => {
+                let (d, text) = *e;
+                self.diagnostics.push(d.at(at));
+                escape::markup_into(&mut self.out, &text);
             }
-        };
-        self.out.push_str("#renga-metric(");
-        escape::string_into(&mut self.out, &metric.key);
-        self.out.push_str(")[");
-        self.plain(&text);
-        self.out.push(']');
+        }
     }
 
     fn link(&mut self, node: Node<'n>, url: &str) {
@@ -1031,26 +1136,38 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     fn resolve_link(&mut self, node: Node<'n>, url: &str) -> LinkTarget {
+        let (target, warning) = self.resolver().link(url);
+        if let Some(d) = warning {
+            let at = self.here(node);
+            self.diagnostics.push(d.at(at));
+        }
+        target
+    }
+}
+
+// The resolving halves stay beside the writing halves that call them.
+impl Resolve<'_> {
+    /// What a link points to, and a warning when it cannot link as written.
+    pub fn link(&self, url: &str) -> (LinkTarget, Option<Diagnostic>) {
         if url.is_empty() {
-            return LinkTarget::None;
+            return (LinkTarget::None, None);
         }
         if has_scheme(url) {
-            return LinkTarget::External(url.to_string());
+            return (LinkTarget::External(url.to_string()), None);
         }
         let (path, fragment) = match url.split_once('#') {
             Some((p, f)) => (p, Some(f)),
             None => (url, None),
         };
         let (slug, lang) = if path.is_empty() {
-            (self.chapter.slug.clone(), self.lang())
+            (self.chapter.slug.clone(), self.lang)
         } else {
             let Some(target) = normalize(&self.chapter.dir(), path) else {
-                self.warn(
-                    node,
+                let d = Diagnostic::warning(
                     "link-outside",
                     format!("link `{url}` leaves the project; it is set as text"),
                 );
-                return LinkTarget::None;
+                return (LinkTarget::None, Some(d));
             };
             let parts: Vec<&str> = target.split('/').collect();
             match parts.as_slice() {
@@ -1061,41 +1178,52 @@ impl<'a, 'n> Writer<'a, 'n> {
                             (slug.to_string(), lang)
                         }
                         _ => {
-                            self.warn(node, "link-broken", format!("link `{url}` points to no chapter of this report; it is set as text"));
-                            return LinkTarget::None;
+                            let d = Diagnostic::warning(
+                                "link-broken",
+                                format!(
+                                    "link `{url}` points to no chapter of this report; it is set as text"
+                                ),
+                            );
+                            return (LinkTarget::None, Some(d));
                         }
                     }
                 }
                 ["chapters", slug] | ["chapters", slug, ""]
-                    if self.anchors.contains_key(&(slug.to_string(), self.lang())) =>
+                    if self.anchors.contains_key(&(slug.to_string(), self.lang)) =>
                 {
-                    (slug.to_string(), self.lang())
+                    (slug.to_string(), self.lang)
                 }
                 _ => {
-                    self.warn(node, "link-file", format!("link `{url}` points to a file, not a chapter; it is set as text"))
-                        .hints
-                        .push("link to a chapter as `../NN-slug/en.md`, or to a web page with a full https:// address".into());
-                    return LinkTarget::None;
+                    let d = Diagnostic::warning("link-file", format!("link `{url}` points to a file, not a chapter; it is set as text"))
+                        .hint("link to a chapter as `../NN-slug/en.md`, or to a web page with a full https:// address");
+                    return (LinkTarget::None, Some(d));
                 }
             }
         };
         match fragment {
-            None | Some("") => LinkTarget::Label(label(&slug, lang, None)),
+            None | Some("") => (LinkTarget::Label(label(&slug, lang, None)), None),
             Some(anchor) => {
                 let known = self
                     .anchors
                     .get(&(slug.clone(), lang))
                     .is_some_and(|set| set.contains(anchor));
                 if known {
-                    LinkTarget::Label(label(&slug, lang, Some(anchor)))
+                    (LinkTarget::Label(label(&slug, lang, Some(anchor))), None)
                 } else {
-                    self.warn(node, "link-anchor", format!("link `{url}`: chapters/{slug}/{lang}.md has no heading `#{anchor}`; it links to the chapter"));
-                    LinkTarget::Label(label(&slug, lang, None))
+                    let d = Diagnostic::warning(
+                        "link-anchor",
+                        format!(
+                            "link `{url}`: chapters/{slug}/{lang}.md has no heading `#{anchor}`; it links to the chapter"
+                        ),
+                    );
+                    (LinkTarget::Label(label(&slug, lang, None)), Some(d))
                 }
             }
         }
     }
+}
 
+impl<'a, 'n> Writer<'a, 'n> {
     fn image_node(&mut self, node: Node<'n>, block: bool) {
         let NodeValue::Image(link) = node.data().value.clone() else {
             return;
@@ -1120,7 +1248,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.out.push(')');
             return;
         }
-        match self.image_path(url) {
+        match self.resolver().image_path(url) {
             Ok(path) => {
                 if alt.trim().is_empty() {
                     self.error(node, "image-alt", format!("image `{url}` has no alt text"))
@@ -1152,10 +1280,12 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
         }
     }
+}
 
+impl Resolve<'_> {
     /// The virtual path of an image referenced from this chapter, checked to
     /// stay inside the project and to exist.
-    fn image_path(&self, url: &str) -> Result<String, Diagnostic> {
+    pub fn image_path(&self, url: &str) -> Result<String, Diagnostic> {
         let decoded = percent_decode(url);
         if decoded.starts_with('/')
             || decoded.starts_with('\\')
@@ -1199,7 +1329,9 @@ impl<'a, 'n> Writer<'a, 'n> {
         }
         Ok(format!("/{rel}"))
     }
+}
 
+impl<'a, 'n> Writer<'a, 'n> {
     fn footnote(&mut self, node: Node<'n>, name: &str) {
         let label = format!("fn-{}-{}-{}", self.chapter.slug, self.lang(), name);
         if self.footnotes_used.contains(name) {
@@ -1364,7 +1496,7 @@ fn undo_smart_punctuation(text: &str) -> String {
         .replace('…', "...")
 }
 
-enum LinkTarget {
+pub(crate) enum LinkTarget {
     External(String),
     Label(String),
     None,
@@ -1633,6 +1765,33 @@ mod tests {
                 &md[..20]
             );
         }
+    }
+
+    #[test]
+    fn shortcodes_are_cut_out_of_text() {
+        assert_eq!(
+            shortcodes("a {{x}} {{metric sg.a.b}} b {{ metric k date }}"),
+            vec![
+                Piece::Text("a {{x}} "),
+                Piece::Metric {
+                    key: "sg.a.b",
+                    field: None,
+                    extra: false,
+                    offset: 8,
+                    len: 17
+                },
+                Piece::Text(" b "),
+                Piece::Metric {
+                    key: "k",
+                    field: Some("date"),
+                    extra: false,
+                    offset: 28,
+                    len: 19
+                },
+            ]
+        );
+        assert_eq!(shortcodes("{{metric"), vec![Piece::Text("{{metric")]);
+        assert!(shortcodes("").is_empty());
     }
 
     #[test]
