@@ -176,20 +176,17 @@ pub struct DiffArgs {
     pub pdf: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StatusFormat {
-    Human,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The report project folder.
     #[arg(default_value = ".")]
     pub project: PathBuf,
 
-    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
-    pub format: StatusFormat,
+    /// How to print: a table (human), one JSON document on one line with
+    /// the diagnostics inside (json), or the table after workflow
+    /// annotations (github).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 
     /// Exit with 1 when any translation is stale or missing.
     #[arg(long)]
@@ -201,11 +198,16 @@ pub struct TranslatedArgs {
     /// The chapter folder name, e.g. `02-digital-identity`.
     pub chapter: String,
 
-    /// Only this block (as numbered by `renga status`).
+    /// Only this block: en.md block N with ja.md block N, when `renga
+    /// status` shows them as a pair.
     #[arg(long)]
     pub block: Option<usize>,
 
     /// The report project folder.
     #[arg(long, short = 'C', default_value = ".")]
     pub project: PathBuf,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }

@@ -5,23 +5,26 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use serde::Serialize;
 
-use crate::args::{StatusArgs, StatusFormat, TranslatedArgs};
-use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::args::{StatusArgs, TranslatedArgs};
+use crate::diag::{self, Diagnostic, Diagnostics, Format, Location};
 use crate::diff::{Paint, elide};
 use crate::lang::Lang;
 use crate::project::{self, Chapter, Project};
-use crate::review::{Block, Change};
-use crate::translation::{self, Finding, Reason, Record, RecordBlock, State, language_name, units};
+use crate::review::Change;
+use crate::translation::{self, Aligned, Finding, Reason, Record, State, language_name};
 
 #[derive(Debug, Serialize)]
 struct Report {
     chapters: Vec<ChapterReport>,
     /// How many chapters are in each state.
     summary: Summary,
+    /// Problems found reading the project and the records: each chapter
+    /// they concern is listed with the state `error`.
+    diagnostics: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -31,13 +34,15 @@ struct Summary {
     unconfirmed: usize,
     missing: usize,
     not_recorded: usize,
+    error: usize,
 }
 
 #[derive(Debug, Serialize)]
 struct ChapterReport {
     chapter: String,
     /// `in-sync`, `stale`, `unconfirmed` (changed in both languages since
-    /// the record), `missing` or `not-recorded`.
+    /// the record), `missing`, `not-recorded`, or `error` (a chapter file or
+    /// the record cannot be read: see `diagnostics`).
     state: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     missing: Vec<Lang>,
@@ -46,7 +51,28 @@ struct ChapterReport {
     en_blocks: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ja_blocks: Option<usize>,
+    /// The command that records the chapter's first translation, when it
+    /// would succeed; otherwise why it would refuse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unrecordable: Option<String>,
     blocks: Vec<BlockReport>,
+}
+
+impl ChapterReport {
+    fn new(slug: &str, state: &'static str) -> Self {
+        Self {
+            chapter: slug.to_string(),
+            state,
+            missing: vec![],
+            en_blocks: None,
+            ja_blocks: None,
+            record: None,
+            unrecordable: None,
+            blocks: vec![],
+        }
+    }
 }
 
 /// A block that needs attention. Blocks are numbered from 1, in the order
@@ -67,36 +93,25 @@ struct BlockReport {
     source_line: Option<usize>,
     /// How each language that changed the block changed it since the record.
     changes: BTreeMap<Lang, Vec<Change>>,
+    /// The command that records this pair alone, when it would succeed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<String>,
 }
 
-fn load(root: &Path) -> Option<Project> {
+/// The project, with the errors found loading it (warnings are for the
+/// commands that build).
+fn load(root: &Path) -> (Option<Project>, Vec<Diagnostic>) {
     let mut diags = Diagnostics::default();
     let project = project::load(root, &mut diags);
-    let errors: Vec<_> = diags.items.into_iter().filter(|d| d.is_error()).collect();
-    let _ = diag::emit(root, &errors, diag::Format::Human);
-    project
+    let errors = diags.items.into_iter().filter(|d| d.is_error()).collect();
+    (project, errors)
 }
 
-fn chapter_report(chapter: &Chapter, state: State) -> ChapterReport {
-    let lines =
-        |lang: Lang| -> Vec<Block> { chapter.text(lang).map_or(vec![], |t| units(&t.text)) };
-    let (en, ja) = (lines(Lang::En), lines(Lang::Ja));
-    let line = |lang: Option<Lang>, i: Option<usize>| {
-        let blocks = match lang? {
-            Lang::En => &en,
-            Lang::Ja => &ja,
-        };
-        blocks.get(i?).map(|b| b.line)
-    };
-    let mut report = ChapterReport {
-        chapter: chapter.slug.clone(),
-        state: "in-sync",
-        missing: vec![],
-        en_blocks: None,
-        ja_blocks: None,
-        blocks: vec![],
-    };
-    match state {
+fn chapter_report(aligned: &Aligned) -> ChapterReport {
+    let slug = &aligned.chapter.slug;
+    let line = |lang: Option<Lang>, i: Option<usize>| aligned.blocks(lang?).get(i?).map(|b| b.line);
+    let mut report = ChapterReport::new(slug, "in-sync");
+    match aligned.state() {
         State::Missing(langs) => {
             report.state = "missing";
             report.missing = langs;
@@ -105,10 +120,14 @@ fn chapter_report(chapter: &Chapter, state: State) -> ChapterReport {
             report.state = "not-recorded";
             report.en_blocks = Some(en);
             report.ja_blocks = Some(ja);
+            match aligned.plan(None) {
+                Ok(_) => report.record = Some(format!("renga translated {slug}")),
+                Err(refusal) => report.unrecordable = Some(refusal.message),
+            }
         }
         State::Recorded(findings) => {
-            report.en_blocks = Some(en.len());
-            report.ja_blocks = Some(ja.len());
+            report.en_blocks = Some(aligned.en.len());
+            report.ja_blocks = Some(aligned.ja.len());
             if findings.iter().any(Finding::is_stale) {
                 report.state = "stale";
             } else if !findings.is_empty() {
@@ -116,16 +135,27 @@ fn chapter_report(chapter: &Chapter, state: State) -> ChapterReport {
             }
             report.blocks = findings
                 .into_iter()
-                .map(|f| BlockReport {
-                    reason: f.reason,
-                    lang: f.lang,
-                    block: f.block.map(|b| b + 1),
-                    line: line(f.lang, f.block),
-                    en_block: f.en_block.map(|b| b + 1),
-                    ja_block: f.ja_block.map(|b| b + 1),
-                    source: f.source,
-                    source_line: line(f.source, f.source.and_then(|s| f.index(s))),
-                    changes: f.changes,
+                .map(|f| {
+                    // Suggested only where that exact command succeeds.
+                    let record = match (f.reason, f.en_block) {
+                        (Reason::BothChanged, Some(n)) if f.ja_block == Some(n) => aligned
+                            .check_block(n + 1)
+                            .ok()
+                            .map(|_| format!("renga translated {slug} --block {}", n + 1)),
+                        _ => None,
+                    };
+                    BlockReport {
+                        reason: f.reason,
+                        lang: f.lang,
+                        block: f.block.map(|b| b + 1),
+                        line: line(f.lang, f.block),
+                        en_block: f.en_block.map(|b| b + 1),
+                        ja_block: f.ja_block.map(|b| b + 1),
+                        source: f.source,
+                        source_line: line(f.source, f.source.and_then(|s| f.index(s))),
+                        changes: f.changes,
+                        record,
+                    }
                 })
                 .collect();
         }
@@ -134,43 +164,74 @@ fn chapter_report(chapter: &Chapter, state: State) -> ChapterReport {
 }
 
 pub fn run(args: &StatusArgs, _quiet: bool) -> i32 {
-    let Some(project) = load(&args.project) else {
+    let (project, mut errors) = load(&args.project);
+    let Some(project) = project else {
+        let _ = diag::emit(&args.project, &errors, args.format);
         return 1;
     };
-    let mut errors: Vec<Diagnostic> = Vec::new();
     let mut chapters = Vec::new();
     let mut summary = Summary::default();
     for chapter in &project.chapters {
-        let record = match Record::load(&project.root, &chapter.slug) {
-            Ok(record) => record,
-            Err(d) => {
+        // A chapter file that is there but cannot be read is an error, not
+        // a missing translation.
+        let unreadable = Lang::ALL.into_iter().any(|lang| {
+            let path = format!("chapters/{}/{lang}.md", chapter.slug);
+            chapter.text(lang).is_none()
+                && errors
+                    .iter()
+                    .any(|d| d.location.as_ref().is_some_and(|l| l.file == path))
+        });
+        let report = match (Record::load(&project.root, &chapter.slug), unreadable) {
+            (Err(d), _) => {
                 errors.push(d);
-                continue;
+                ChapterReport::new(&chapter.slug, "error")
             }
+            (Ok(_), true) => ChapterReport::new(&chapter.slug, "error"),
+            (Ok(record), false) => match Aligned::new(chapter, record.as_ref()) {
+                Ok(aligned) => chapter_report(&aligned),
+                Err(missing) => ChapterReport {
+                    missing,
+                    ..ChapterReport::new(&chapter.slug, "missing")
+                },
+            },
         };
-        let report = chapter_report(
-            chapter,
-            translation::chapter_state(chapter, record.as_ref()),
-        );
         match report.state {
             "in-sync" => summary.in_sync += 1,
             "stale" => summary.stale += 1,
             "unconfirmed" => summary.unconfirmed += 1,
             "missing" => summary.missing += 1,
+            "error" => summary.error += 1,
             _ => summary.not_recorded += 1,
         }
         chapters.push(report);
     }
-    let _ = diag::emit(&project.root, &errors, diag::Format::Human);
-    let report = Report { chapters, summary };
-    let text = match args.format {
-        StatusFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        StatusFormat::Human => human(&report, use_colour()),
+    let report = Report {
+        chapters,
+        summary,
+        diagnostics: errors,
     };
+    let mut text = String::new();
+    match args.format {
+        // One line, diagnostics inside: valid JSON lines like every command's.
+        Format::Json => {
+            text = serde_json::to_string(&report).unwrap_or_default() + "\n";
+        }
+        Format::Human => {
+            let _ = diag::emit(&project.root, &report.diagnostics, Format::Human);
+            text = human(&report, use_colour());
+        }
+        Format::Github => {
+            for d in &report.diagnostics {
+                text.push_str(&diag::github_annotation(d));
+                text.push('\n');
+            }
+            text.push_str(&human(&report, false));
+        }
+    }
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     let s = &report.summary;
     let attention = s.stale + s.unconfirmed + s.missing > 0;
-    if !errors.is_empty() || (args.strict && attention) {
+    if !report.diagnostics.is_empty() || (args.strict && attention) {
         1
     } else {
         0
@@ -208,17 +269,12 @@ fn human(report: &Report, colour: bool) -> String {
                 let files: Vec<String> = c.missing.iter().map(|l| format!("{l}.md")).collect();
                 format!("missing {}", files.join(" and "))
             }
-            "not-recorded" => {
-                let mut s = format!("not recorded (run `renga translated {slug}`)");
-                if c.en_blocks != c.ja_blocks {
-                    s = format!(
-                        "not recorded; en.md has {} blocks and ja.md {}: a record pairs them one for one",
-                        c.en_blocks.unwrap_or(0),
-                        c.ja_blocks.unwrap_or(0)
-                    );
-                }
-                s
-            }
+            "not-recorded" => match (&c.record, &c.unrecordable) {
+                (Some(command), _) => format!("not recorded (run `{command}`)"),
+                (None, Some(why)) => format!("not recorded; {why}"),
+                (None, None) => "not recorded".to_string(),
+            },
+            "error" => "cannot be compared: see the errors".to_string(),
             _ => {
                 let mut parts = Vec::new();
                 for lang in Lang::ALL {
@@ -259,7 +315,7 @@ fn human(report: &Report, colour: bool) -> String {
         };
         out.push_str(&format!("{slug:width$}  {line}\n"));
         for b in &c.blocks {
-            out.push_str(&format!("  {}\n", explain(slug, b)));
+            out.push_str(&format!("  {}\n", explain(b)));
             let both = b.changes.len() > 1;
             for (lang, changes) in &b.changes {
                 let tag = if both {
@@ -273,13 +329,17 @@ fn human(report: &Report, colour: bool) -> String {
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "\n{} in sync, {} stale, {} changed in both, {} missing, {} not recorded\n",
+        "\n{} in sync, {} stale, {} changed in both, {} missing, {} not recorded",
         s.in_sync, s.stale, s.unconfirmed, s.missing, s.not_recorded
     ));
+    if s.error > 0 {
+        out.push_str(&format!(", {} with errors", s.error));
+    }
+    out.push('\n');
     out
 }
 
-fn explain(slug: &str, b: &BlockReport) -> String {
+fn explain(b: &BlockReport) -> String {
     let at = |lang: Option<Lang>, block: Option<usize>, line: Option<usize>| -> String {
         match (lang, block, line) {
             (Some(l), Some(n), Some(line)) => format!("{l}.md block {n} (line {line})"),
@@ -312,10 +372,8 @@ fn explain(slug: &str, b: &BlockReport) -> String {
                 b.en_block.map_or("–".into(), |n| n.to_string()),
                 b.ja_block.map_or("–".into(), |n| n.to_string())
             );
-            if let Some(n) = b.en_block.filter(|n| Some(*n) == b.ja_block) {
-                s.push_str(&format!(
-                    " (if they agree: renga translated {slug} --block {n})"
-                ));
+            if let Some(command) = &b.record {
+                s.push_str(&format!(" (if they agree: {command})"));
             }
             s.push(':');
             s
@@ -325,127 +383,130 @@ fn explain(slug: &str, b: &BlockReport) -> String {
 
 // ---- renga translated -----------------------------------------------------------
 
-fn find_chapter<'a>(project: &'a Project, name: &str) -> Option<&'a Chapter> {
-    let name = name.trim_end_matches('/');
-    let name = name.rsplit('/').next().unwrap_or(name);
-    if let Some(c) = project.chapters.iter().find(|c| c.slug == name) {
-        return Some(c);
+/// The chapter `name` names: its folder name, `chapters/NAME`, or its name
+/// without the number when that names one chapter. A path that leaves
+/// `chapters/` names no chapter.
+fn find_chapter<'a>(project: &'a Project, name: &str) -> Result<&'a Chapter, Diagnostic> {
+    let parts: Vec<Component> = Path::new(name)
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    let folder = match parts.as_slice() {
+        [Component::Normal(n)] => n.to_str(),
+        [Component::Normal(dir), Component::Normal(n)] if *dir == "chapters" => n.to_str(),
+        _ => None,
+    };
+    let list = || {
+        let list: Vec<&str> = project.chapters.iter().map(|c| c.slug.as_str()).collect();
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    };
+    let Some(folder) = folder else {
+        return Err(Diagnostic::error(
+            "no-chapter",
+            format!("`{name}` is not a chapter of the report: name a folder in chapters/"),
+        )
+        .at(Location::file("chapters"))
+        .hint(format!("chapters: {}", list())));
+    };
+    if let Some(c) = project.chapters.iter().find(|c| c.slug == folder) {
+        return Ok(c);
     }
     // Without its number, if that names one chapter.
-    let mut found = project
-        .chapters
-        .iter()
-        .filter(|c| c.slug.split_once('-').is_some_and(|(_, rest)| rest == name));
+    let mut found = project.chapters.iter().filter(|c| {
+        c.slug
+            .split_once('-')
+            .is_some_and(|(_, rest)| rest == folder)
+    });
     match (found.next(), found.next()) {
-        (Some(c), None) => Some(c),
-        _ => None,
+        (Some(c), None) => Ok(c),
+        _ => Err(
+            Diagnostic::error("no-chapter", format!("the report has no chapter `{name}`"))
+                .at(Location::file("chapters"))
+                .hint(format!("chapters: {}", list())),
+        ),
     }
 }
 
 pub fn record(args: &TranslatedArgs, quiet: bool) -> i32 {
-    let Some(project) = load(&args.project) else {
-        return 1;
-    };
-    let Some(chapter) = find_chapter(&project, &args.chapter) else {
-        let list: Vec<&str> = project.chapters.iter().map(|c| c.slug.as_str()).collect();
-        eprintln!(
-            "error: the report has no chapter `{}`\nhint: chapters: {}",
-            args.chapter,
-            if list.is_empty() {
-                "none".to_string()
-            } else {
-                list.join(", ")
+    let (project, mut diags) = load(&args.project);
+    let code = match &project {
+        // Nothing is recorded from a project with errors.
+        Some(project) if diags.is_empty() => match record_chapter(project, args, quiet) {
+            Ok(mut found) => {
+                diags.append(&mut found);
+                0
             }
-        );
-        return 1;
+            Err(mut found) => {
+                diags.append(&mut found);
+                1
+            }
+        },
+        _ => 1,
     };
+    let root = project
+        .as_ref()
+        .map_or(args.project.as_path(), |p| p.root.as_path());
+    let _ = diag::emit(root, &diags, args.format);
+    code
+}
+
+/// Writes the chapter's record; the warnings found, or the errors that
+/// stopped it.
+fn record_chapter(
+    project: &Project,
+    args: &TranslatedArgs,
+    quiet: bool,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let chapter = find_chapter(project, &args.chapter).map_err(|d| vec![d])?;
     let slug = &chapter.slug;
-    let (Some(en), Some(ja)) = (chapter.text(Lang::En), chapter.text(Lang::Ja)) else {
-        let missing = if chapter.text(Lang::En).is_none() {
-            "en"
-        } else {
-            "ja"
-        };
-        eprintln!("error: chapters/{slug} has no {missing}.md: there is no translation to record");
-        return 1;
-    };
-    let (en, ja) = (units(&en.text), units(&ja.text));
+    let mut warnings = Vec::new();
     let existing = match Record::load(&project.root, slug) {
-        Ok(r) => r,
-        Err(d) if args.block.is_none() => {
-            // A broken record is replaced by a whole new one.
-            let _ = d;
+        Ok(record) => record,
+        // A record that cannot be read is replaced by a whole new one.
+        Err(mut d) if args.block.is_none() => {
+            d.severity = diag::Severity::Warning;
+            d.message = format!("{} (replaced by a new record)", d.message);
+            warnings.push(d);
             None
         }
-        Err(d) => {
-            let _ = diag::emit(&project.root, &[d], diag::Format::Human);
-            return 1;
-        }
+        Err(d) => return Err(vec![d]),
     };
-    let unpaired = || {
-        format!(
-            "error: chapters/{slug}/en.md has {} top-level blocks and ja.md has {}: a record pairs them one for one\n\
-             hint: give both languages the same headings, paragraphs, lists and tables in the same order; `renga status` lists the blocks that differ",
-            en.len(),
-            ja.len()
-        )
-    };
-    let (record, done) = match args.block {
-        None => {
-            if en.len() != ja.len() {
-                eprintln!("{}", unpaired());
-                return 1;
-            }
-            let record = Record {
-                block: en
-                    .iter()
-                    .zip(&ja)
-                    .map(|(e, j)| RecordBlock::new(e, j))
-                    .collect(),
-            };
-            let n = record.block.len();
-            (
-                record,
-                format!("{n} block(s) of {slug} recorded as in sync"),
+    let aligned = Aligned::new(chapter, existing.as_ref()).map_err(|missing| {
+        let files: Vec<String> = missing.iter().map(|l| format!("{l}.md")).collect();
+        vec![
+            Diagnostic::error(
+                "translation-missing",
+                format!(
+                    "chapters/{slug} has no {}: there is no translation to record",
+                    files.join(" and ")
+                ),
             )
-        }
-        Some(n) => {
-            if en.len() != ja.len() {
-                eprintln!("{}", unpaired());
-                return 1;
-            }
-            if n == 0 || n > en.len() {
-                eprintln!(
-                    "error: chapters/{slug} has no block {n}: its blocks are numbered 1 to {}",
-                    en.len()
-                );
-                return 1;
-            }
-            let Some(mut record) = existing else {
-                eprintln!(
-                    "error: chapters/{slug} has no translation record yet\nhint: record the whole chapter first: renga translated {slug}"
-                );
-                return 1;
-            };
-            if record.block.len() != en.len() {
-                eprintln!(
-                    "error: blocks were added to or removed from chapters/{slug} since its last record, so block {n} cannot be recorded alone\nhint: once the two languages agree, record the whole chapter: renga translated {slug}"
-                );
-                return 1;
-            }
-            record.block[n - 1] = RecordBlock::new(&en[n - 1], &ja[n - 1]);
-            (record, format!("block {n} of {slug} recorded as in sync"))
-        }
-    };
+            .at(Location::file(chapter.dir())),
+        ]
+    })?;
+    let plan = aligned.plan(args.block).map_err(|d| vec![d])?;
     let rel = translation::record_path(slug);
-    let path = project.root.join(&rel);
-    let written = crate::atomic::write(&path, record.to_toml().as_bytes());
+    let written = crate::atomic::write(&project.root.join(&rel), plan.record.to_toml().as_bytes());
     if let Err(err) = written {
-        eprintln!("error: cannot write {rel}: {err}");
-        return 1;
+        return Err(vec![
+            Diagnostic::error("io", format!("cannot write {rel}: {err}")).at(Location::file(&rel)),
+        ]);
     }
     if !quiet {
-        eprintln!("{done} in {rel}");
+        let what = match args.block {
+            Some(n) => format!("block {n} of {slug}"),
+            None => format!("{} block pair(s) of {slug}", plan.recorded),
+        };
+        let left = match plan.left.len() {
+            0 => String::new(),
+            n => format!("; {n} block(s) without a counterpart left as they were"),
+        };
+        eprintln!("{what} recorded as in sync in {rel}{left}");
     }
-    0
+    warnings.extend(plan.left);
+    Ok(warnings)
 }

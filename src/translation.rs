@@ -3,12 +3,12 @@
 //! marks exactly the blocks of the other that are now out of date.
 //!
 //! A chapter's record is `chapters/<slug>/translation.toml`, written by
-//! `renga translated`: one `[[block]]` per top-level block (numbered as
-//! [`crate::markdown::top_blocks`] does), with a short hash of each
+//! `renga translated`: one `[[block]]` per pair of top-level blocks (as
+//! [`crate::markdown::top_blocks`] finds them), with a short hash of each
 //! language's text and the text itself, so that `renga status` can show what
 //! changed in the source since. Either language may change first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -110,8 +110,8 @@ impl Record {
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
         let mut out = String::from(
             "# Written by `renga translated`: the version of each block of this chapter\n\
-             # that the two languages were last confirmed to say the same thing in, in\n\
-             # the order of the chapter's top-level blocks. `renga status` compares them\n\
+             # that the two languages were last confirmed to say the same thing in, a\n\
+             # pair of top-level blocks each, in reading order. `renga status` compares them\n\
              # with the chapter now. en/ja: the first 12 hex digits of the SHA-256 of\n\
              # the block's text with whitespace collapsed.\n",
         );
@@ -196,41 +196,425 @@ pub enum State {
 
 /// A chapter's state, computed from its texts and record.
 pub fn chapter_state(chapter: &Chapter, record: Option<&Record>) -> State {
-    let (Some(en), Some(ja)) = (chapter.text(Lang::En), chapter.text(Lang::Ja)) else {
-        let missing = Lang::ALL
-            .into_iter()
-            .filter(|l| chapter.text(*l).is_none())
-            .collect();
-        return State::Missing(missing);
-    };
-    let current: HashMap<Lang, Vec<Block>> =
-        [(Lang::En, units(&en.text)), (Lang::Ja, units(&ja.text))].into();
-    match record {
-        None => State::NotRecorded {
-            en: current[&Lang::En].len(),
-            ja: current[&Lang::Ja].len(),
-        },
-        Some(record) => State::Recorded(compare(record, &current)),
+    match Aligned::new(chapter, record) {
+        Ok(aligned) => aligned.state(),
+        Err(missing) => State::Missing(missing),
     }
 }
 
-/// Where a block of the record is now in one language.
+/// Where a block of one language stands in a chapter's alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Now {
+pub enum Side {
+    /// The recorded block, unchanged, at this index.
     Same(usize),
+    /// The recorded block with its words changed, at this index.
     Changed(usize),
-    Removed,
+    /// A block the record does not have, at this index.
+    Added(usize),
+    /// No block: the recorded one was removed, or only the other language
+    /// gained a block here.
+    Absent,
 }
 
-/// Each language's blocks aligned with the record, then the two compared
-/// entry by entry.
-fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding> {
+impl Side {
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Side::Same(i) | Side::Changed(i) | Side::Added(i) => Some(i),
+            Side::Absent => None,
+        }
+    }
+}
+
+/// One place of a chapter's alignment: a record entry and where its blocks
+/// are now, or blocks added since the record (a pair when both languages
+/// gained one at the same place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub entry: Option<usize>,
+    pub en: Side,
+    pub ja: Side,
+}
+
+impl Slot {
+    pub fn side(&self, lang: Lang) -> Side {
+        match lang {
+            Lang::En => self.en,
+            Lang::Ja => self.ja,
+        }
+    }
+}
+
+/// What `renga translated` writes: the new record, and a warning for each
+/// block it left as it was.
+#[derive(Debug)]
+pub struct Plan {
+    pub record: Record,
+    /// The pairs confirmed by this record.
+    pub recorded: usize,
+    /// Blocks without a counterpart: they stay untranslated (or stale).
+    pub left: Vec<Diagnostic>,
+}
+
+/// A chapter's two languages aligned through its record: the one alignment
+/// that `renga status` shows and that `renga translated` records, so that a
+/// record never pairs blocks that status does not show as a pair.
+#[derive(Debug)]
+pub struct Aligned<'a> {
+    pub chapter: &'a Chapter,
+    pub record: Option<&'a Record>,
+    pub en: Vec<Block>,
+    pub ja: Vec<Block>,
+    /// In the reading order of both languages; empty without a record.
+    pub slots: Vec<Slot>,
+}
+
+impl<'a> Aligned<'a> {
+    /// The chapter's languages aligned; `Err` names the missing languages.
+    pub fn new(chapter: &'a Chapter, record: Option<&'a Record>) -> Result<Self, Vec<Lang>> {
+        let (Some(en), Some(ja)) = (chapter.text(Lang::En), chapter.text(Lang::Ja)) else {
+            let missing = Lang::ALL
+                .into_iter()
+                .filter(|l| chapter.text(*l).is_none())
+                .collect();
+            return Err(missing);
+        };
+        let (en, ja) = (units(&en.text), units(&ja.text));
+        let slots = record.map_or_else(Vec::new, |r| align(r, &en, &ja));
+        Ok(Self {
+            chapter,
+            record,
+            en,
+            ja,
+            slots,
+        })
+    }
+
+    pub fn blocks(&self, lang: Lang) -> &[Block] {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Ja => &self.ja,
+        }
+    }
+
+    pub fn state(&self) -> State {
+        match self.record {
+            None => State::NotRecorded {
+                en: self.en.len(),
+                ja: self.ja.len(),
+            },
+            Some(record) => State::Recorded(self.findings(record)),
+        }
+    }
+
+    /// The alignment's slots that need attention.
+    fn findings(&self, record: &Record) -> Vec<Finding> {
+        let text = |lang: Lang, i: usize| self.blocks(lang)[i].text.as_str();
+        let mut findings = Vec::new();
+        for slot in &self.slots {
+            let changes = Lang::ALL
+                .into_iter()
+                .filter_map(|lang| {
+                    let side = slot.side(lang);
+                    let Some(r) = slot.entry else {
+                        let inserted = Change {
+                            op: Op::Insert,
+                            text: text(lang, side.index()?).to_string(),
+                        };
+                        return Some((lang, vec![inserted]));
+                    };
+                    let new_text = match side {
+                        Side::Same(_) => return None,
+                        Side::Changed(i) | Side::Added(i) => text(lang, i),
+                        Side::Absent => "",
+                    };
+                    Some((
+                        lang,
+                        review::word_diff(record.block[r].text(lang), new_text),
+                    ))
+                })
+                .collect();
+            let mut finding = Finding {
+                reason: Reason::BothChanged,
+                lang: None,
+                block: None,
+                en_block: slot.en.index(),
+                ja_block: slot.ja.index(),
+                source: None,
+                changes,
+            };
+            // The language that changed, and the other, which is now stale.
+            let (source, stale, reason) = match (slot.en, slot.ja) {
+                (Side::Same(_), Side::Same(_)) | (Side::Absent, Side::Absent) => continue,
+                (Side::Changed(_), Side::Same(_)) => (Lang::En, Lang::Ja, Reason::SourceChanged),
+                (Side::Same(_), Side::Changed(_)) => (Lang::Ja, Lang::En, Reason::SourceChanged),
+                (Side::Absent, Side::Same(_)) => (Lang::En, Lang::Ja, Reason::SourceRemoved),
+                (Side::Same(_), Side::Absent) => (Lang::Ja, Lang::En, Reason::SourceRemoved),
+                (Side::Added(_), Side::Absent) => (Lang::En, Lang::Ja, Reason::SourceAdded),
+                (Side::Absent, Side::Added(_)) => (Lang::Ja, Lang::En, Reason::SourceAdded),
+                // Both changed, or both gained a block here: to confirm.
+                _ => {
+                    findings.push(finding);
+                    continue;
+                }
+            };
+            finding.reason = reason;
+            finding.lang = Some(stale);
+            finding.block = finding.index(stale);
+            finding.source = Some(source);
+            findings.push(finding);
+        }
+        findings.sort_by_key(|f| (f.en_block.or(f.ja_block), f.ja_block));
+        findings
+    }
+
+    /// The record `renga translated` writes for the whole chapter (`None`)
+    /// or for block N, or why it refuses.
+    ///
+    /// Without a record the two languages pair block for block, so they must
+    /// have as many blocks. With one, only the pairs of the alignment are
+    /// recorded: a block new in one language stays untranslated, a block
+    /// whose counterpart was removed keeps its old entry (it stays stale).
+    /// Block N alone is recorded when the alignment pairs block N of en.md
+    /// with block N of ja.md; the rest of the record stays as it was. A pair
+    /// of blocks of different kinds is refused.
+    pub fn plan(&self, block: Option<usize>) -> Result<Plan, Diagnostic> {
+        let slug = &self.chapter.slug;
+        match (self.record, block) {
+            (None, None) => {
+                if self.en.len() != self.ja.len() {
+                    return Err(Diagnostic::error(
+                        "translation-pair",
+                        format!(
+                            "en.md has {} top-level blocks and ja.md has {}: a first record pairs them one for one",
+                            self.en.len(),
+                            self.ja.len()
+                        ),
+                    )
+                    .at(Location::file(self.path(Lang::En)))
+                    .hint("give both languages the same headings, paragraphs, lists and tables in the same order"));
+                }
+                let block = (0..self.en.len())
+                    .map(|i| self.pair(i, i))
+                    .collect::<Result<_, _>>()?;
+                Ok(Plan {
+                    recorded: self.en.len(),
+                    record: Record { block },
+                    left: vec![],
+                })
+            }
+            (None, Some(_)) => Err(Diagnostic::error(
+                "translation-record",
+                format!("chapters/{slug} has no translation record yet"),
+            )
+            .at(Location::file(record_path(slug)))
+            .hint(format!(
+                "record the whole chapter first: renga translated {slug}"
+            ))),
+            (Some(record), None) => self.plan_all(record),
+            (Some(record), Some(n)) => self.plan_block(record, n),
+        }
+    }
+
+    fn plan_all(&self, record: &Record) -> Result<Plan, Diagnostic> {
+        let mut plan = Plan {
+            record: Record::default(),
+            recorded: 0,
+            left: vec![],
+        };
+        for slot in &self.slots {
+            match (slot.en.index(), slot.ja.index()) {
+                (Some(e), Some(j)) => {
+                    plan.record.block.push(self.pair(e, j)?);
+                    plan.recorded += 1;
+                }
+                (None, None) => {}
+                (e, j) => {
+                    let (lang, i) = match e {
+                        Some(e) => (Lang::En, e),
+                        None => (Lang::Ja, j.unwrap_or_default()),
+                    };
+                    let other = language_name(lang.other());
+                    let message = match slot.entry {
+                        Some(r) => {
+                            plan.record.block.push(record.block[r].clone());
+                            format!(
+                                "{} is not recorded: its {other} counterpart was removed, so it stays stale",
+                                self.name(lang, i)
+                            )
+                        }
+                        None => format!(
+                            "{} is not recorded: it has no {other} translation and stays untranslated",
+                            self.name(lang, i)
+                        ),
+                    };
+                    plan.left.push(
+                        Diagnostic::warning("translation-unpaired", message)
+                            .at(self.at(lang, i))
+                            .hint("`renga status` shows how the blocks pair"),
+                    );
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Whether `renga translated --block N` would record block N, without
+    /// making the record.
+    pub fn check_block(&self, n: usize) -> Result<(), Diagnostic> {
+        self.block_slot(n).map(|_| ())
+    }
+
+    /// The slot of the pair en.md block N, ja.md block N, checked.
+    fn block_slot(&self, n: usize) -> Result<usize, Diagnostic> {
+        let i = n.wrapping_sub(1);
+        let chosen = self
+            .slots
+            .iter()
+            .position(|s| s.en.index() == Some(i) && s.ja.index() == Some(i))
+            .ok_or_else(|| self.not_a_pair(n))?;
+        self.check_pair(i, i)?;
+        Ok(chosen)
+    }
+
+    fn plan_block(&self, record: &Record, n: usize) -> Result<Plan, Diagnostic> {
+        let chosen = self.block_slot(n)?;
+        let i = n - 1;
+        let pair = RecordBlock::new(&self.en[i], &self.ja[i]);
+        let mut block = Vec::with_capacity(record.block.len() + 1);
+        for (k, slot) in self.slots.iter().enumerate() {
+            if k == chosen {
+                block.push(pair.clone());
+            } else if let Some(r) = slot.entry {
+                block.push(record.block[r].clone());
+            }
+        }
+        Ok(Plan {
+            record: Record { block },
+            recorded: 1,
+            left: vec![],
+        })
+    }
+
+    /// Why block N cannot be recorded alone.
+    fn not_a_pair(&self, n: usize) -> Diagnostic {
+        let i = n.wrapping_sub(1);
+        let detail = |lang: Lang| -> String {
+            let other = lang.other();
+            match self.slots.iter().find(|s| s.side(lang).index() == Some(i)) {
+                None => format!("{lang}.md has no block {n}"),
+                Some(s) => match (s.side(other).index(), s.entry) {
+                    (Some(m), _) => format!(
+                        "{} pairs with {other}.md block {}",
+                        self.name(lang, i),
+                        m + 1
+                    ),
+                    (None, Some(_)) => format!(
+                        "{}'s {} counterpart was removed",
+                        self.name(lang, i),
+                        language_name(other)
+                    ),
+                    (None, None) => format!(
+                        "{} is new and has no {} translation",
+                        self.name(lang, i),
+                        language_name(other)
+                    ),
+                },
+            }
+        };
+        let at = [Lang::En, Lang::Ja]
+            .into_iter()
+            .find(|l| i < self.blocks(*l).len())
+            .map_or_else(|| Location::file(self.path(Lang::En)), |l| self.at(l, i));
+        let kinds_agree = self
+            .slots
+            .iter()
+            .all(|s| match (s.en.index(), s.ja.index()) {
+                (Some(e), Some(j)) => self.en[e].kind == self.ja[j].kind,
+                _ => true,
+            });
+        let hint = if kinds_agree {
+            format!(
+                "`renga translated {}` records every pair that `renga status` shows",
+                self.chapter.slug
+            )
+        } else {
+            "`renga status` shows how the blocks pair".to_string()
+        };
+        Diagnostic::error(
+            "translation-pair",
+            format!(
+                "block {n} cannot be recorded alone: {}; {}",
+                detail(Lang::En),
+                detail(Lang::Ja)
+            ),
+        )
+        .at(at)
+        .hint(hint)
+    }
+
+    /// En block `e` and ja block `j` as one record entry, refused when they
+    /// are blocks of different kinds.
+    fn pair(&self, e: usize, j: usize) -> Result<RecordBlock, Diagnostic> {
+        self.check_pair(e, j)?;
+        Ok(RecordBlock::new(&self.en[e], &self.ja[j]))
+    }
+
+    fn check_pair(&self, e: usize, j: usize) -> Result<(), Diagnostic> {
+        let (en, ja) = (&self.en[e], &self.ja[j]);
+        if en.kind != ja.kind {
+            return Err(Diagnostic::error(
+                "translation-pair",
+                format!(
+                    "{} is {} and {} is {}: a record pairs only blocks of the same kind",
+                    self.name(Lang::En, e),
+                    kind_name(en.kind),
+                    self.name(Lang::Ja, j),
+                    kind_name(ja.kind)
+                ),
+            )
+            .at(self.at(Lang::En, e))
+            .hint("`renga status` shows how the blocks pair; give both languages the same headings, paragraphs, lists and tables in the same order"));
+        }
+        Ok(())
+    }
+
+    fn path(&self, lang: Lang) -> String {
+        format!("chapters/{}/{lang}.md", self.chapter.slug)
+    }
+
+    fn at(&self, lang: Lang, i: usize) -> Location {
+        Location::new(self.path(lang), self.blocks(lang)[i].line, 1)
+    }
+
+    /// `en.md block 3 (line 9)`.
+    fn name(&self, lang: Lang, i: usize) -> String {
+        format!(
+            "{lang}.md block {} (line {})",
+            i + 1,
+            self.blocks(lang)[i].line
+        )
+    }
+}
+
+/// "a heading", "a paragraph": a block kind in a sentence.
+fn kind_name(kind: &str) -> String {
+    match kind {
+        "code" => "a code block".into(),
+        "quote" => "a block quote".into(),
+        "html" => "an HTML block".into(),
+        "rule" => "a rule".into(),
+        "other" => "another kind of block".into(),
+        kind => format!("a {kind}"),
+    }
+}
+
+/// Each language's blocks aligned with the record, then the two languages'
+/// alignments merged, entry by entry, into slots.
+fn align(record: &Record, en: &[Block], ja: &[Block]) -> Vec<Slot> {
     let n = record.block.len();
-    let mut now: HashMap<Lang, Vec<Now>> = HashMap::new();
-    // New blocks, by the record entry they come before (`n`: at the end).
-    let mut added: HashMap<Lang, Vec<(usize, usize)>> = HashMap::new();
-    for lang in Lang::ALL {
-        let blocks = &current[&lang];
+    // Where each record entry is now, and the new blocks with the record
+    // entry they come before (`n`: at the end), in order.
+    let per_lang = |lang: Lang, blocks: &[Block]| -> (Vec<Side>, Vec<(usize, usize)>) {
         let old: Vec<&str> = record.block.iter().map(|b| b.hash(lang)).collect();
         let new: Vec<String> = blocks.iter().map(|b| hash(&b.text)).collect();
         let new: Vec<&str> = new.iter().map(String::as_str).collect();
@@ -240,130 +624,55 @@ fn compare(record: &Record, current: &HashMap<Lang, Vec<Block>>) -> Vec<Finding>
             |_, _| true,
             |a, b| review::similarity(record.block[a].text(lang), &blocks[b].text),
         );
-        let mut states = vec![Now::Removed; n];
-        let mut adds = Vec::new();
+        let mut now = vec![Side::Absent; n];
+        let mut added = Vec::new();
         let mut next_old = 0;
         for pair in pairs {
             match pair {
                 Pair::Same(o, i) => {
-                    states[o] = Now::Same(i);
+                    now[o] = Side::Same(i);
                     next_old = o + 1;
                 }
                 Pair::Changed(o, i) => {
-                    states[o] = Now::Changed(i);
+                    now[o] = Side::Changed(i);
                     next_old = o + 1;
                 }
                 Pair::Removed(o) => next_old = o + 1,
-                Pair::Added(i) => adds.push((next_old, i)),
+                Pair::Added(i) => added.push((next_old, i)),
             }
         }
-        now.insert(lang, states);
-        added.insert(lang, adds);
-    }
-
-    let text = |lang: Lang, i: usize| current[&lang][i].text.as_str();
-    let mut findings = Vec::new();
-    for (r, entry) in record.block.iter().enumerate() {
-        let (en, ja) = (now[&Lang::En][r], now[&Lang::Ja][r]);
-        let at = |s: Now| match s {
-            Now::Same(i) | Now::Changed(i) => Some(i),
-            Now::Removed => None,
-        };
-        let changes = Lang::ALL
-            .into_iter()
-            .zip([en, ja])
-            .filter_map(|(lang, now)| {
-                let new_text = match now {
-                    Now::Same(_) => return None,
-                    Now::Changed(i) => text(lang, i),
-                    Now::Removed => "",
-                };
-                Some((lang, review::word_diff(entry.text(lang), new_text)))
-            })
-            .collect();
-        let mut finding = Finding {
-            reason: Reason::BothChanged,
-            lang: None,
-            block: None,
-            en_block: at(en),
-            ja_block: at(ja),
-            source: None,
-            changes,
-        };
-        // The language that changed, and the other, which is now stale.
-        let (source, stale, reason) = match (en, ja) {
-            (Now::Same(_), Now::Same(_)) | (Now::Removed, Now::Removed) => continue,
-            (Now::Changed(_), Now::Same(_)) => (Lang::En, Lang::Ja, Reason::SourceChanged),
-            (Now::Same(_), Now::Changed(_)) => (Lang::Ja, Lang::En, Reason::SourceChanged),
-            (Now::Removed, Now::Same(_)) => (Lang::En, Lang::Ja, Reason::SourceRemoved),
-            (Now::Same(_), Now::Removed) => (Lang::Ja, Lang::En, Reason::SourceRemoved),
-            _ => {
-                findings.push(finding);
-                continue;
+        (now, added)
+    };
+    let (en_now, en_added) = per_lang(Lang::En, en);
+    let (ja_now, ja_added) = per_lang(Lang::Ja, ja);
+    let mut slots = Vec::with_capacity(n + en_added.len().max(ja_added.len()));
+    let (mut e, mut j) = (0, 0);
+    for anchor in 0..=n {
+        // Blocks both languages gained at the same place pair in order (to
+        // be confirmed); a block only one language gained is untranslated.
+        loop {
+            let en_new = en_added.get(e).filter(|a| a.0 == anchor).map(|a| a.1);
+            let ja_new = ja_added.get(j).filter(|a| a.0 == anchor).map(|a| a.1);
+            if en_new.is_none() && ja_new.is_none() {
+                break;
             }
-        };
-        finding.reason = reason;
-        finding.lang = Some(stale);
-        finding.block = finding.index(stale);
-        finding.source = Some(source);
-        findings.push(finding);
-    }
-
-    // New blocks: where both languages gained blocks at the same place, they
-    // pair up (to be confirmed); a block only one language gained is
-    // untranslated in the other.
-    let mut anchors: Vec<usize> = Lang::ALL
-        .iter()
-        .flat_map(|l| added[l].iter().map(|a| a.0))
-        .collect();
-    anchors.sort_unstable();
-    anchors.dedup();
-    for anchor in anchors {
-        let here = |lang: Lang| -> Vec<usize> {
-            added[&lang]
-                .iter()
-                .filter(|a| a.0 == anchor)
-                .map(|a| a.1)
-                .collect()
-        };
-        let (en, ja) = (here(Lang::En), here(Lang::Ja));
-        for k in 0..en.len().max(ja.len()) {
-            let (e, j) = (en.get(k).copied(), ja.get(k).copied());
-            let changes = Lang::ALL
-                .into_iter()
-                .zip([e, j])
-                .filter_map(|(lang, i)| {
-                    let inserted = Change {
-                        op: Op::Insert,
-                        text: text(lang, i?).to_string(),
-                    };
-                    Some((lang, vec![inserted]))
-                })
-                .collect();
-            let mut finding = Finding {
-                reason: Reason::BothChanged,
-                lang: None,
-                block: None,
-                en_block: e,
-                ja_block: j,
-                source: None,
-                changes,
-            };
-            let source = match (e, j) {
-                (Some(_), None) => Some(Lang::En),
-                (None, Some(_)) => Some(Lang::Ja),
-                _ => None,
-            };
-            if let Some(source) = source {
-                finding.reason = Reason::SourceAdded;
-                finding.lang = Some(source.other());
-                finding.source = Some(source);
-            }
-            findings.push(finding);
+            e += usize::from(en_new.is_some());
+            j += usize::from(ja_new.is_some());
+            slots.push(Slot {
+                entry: None,
+                en: en_new.map_or(Side::Absent, Side::Added),
+                ja: ja_new.map_or(Side::Absent, Side::Added),
+            });
+        }
+        if anchor < n {
+            slots.push(Slot {
+                entry: Some(anchor),
+                en: en_now[anchor],
+                ja: ja_now[anchor],
+            });
         }
     }
-    findings.sort_by_key(|f| (f.en_block.or(f.ja_block), f.ja_block));
-    findings
+    slots
 }
 
 /// A block that a draft build marks "translation pending" and that
@@ -394,7 +703,10 @@ pub fn stale_blocks(project: &Project) -> (Vec<Stale>, Vec<Diagnostic>) {
                 continue;
             }
         };
-        let State::Recorded(findings) = chapter_state(chapter, Some(&record)) else {
+        let Ok(aligned) = Aligned::new(chapter, Some(&record)) else {
+            continue;
+        };
+        let State::Recorded(findings) = aligned.state() else {
             continue;
         };
         for f in findings.iter().filter(|f| f.is_stale()) {
@@ -412,7 +724,7 @@ pub fn stale_blocks(project: &Project) -> (Vec<Stale>, Vec<Diagnostic>) {
             let Some(text) = chapter.text(lang) else {
                 continue;
             };
-            let line = units(&text.text).get(block).map_or(1, |b| b.line);
+            let line = aligned.blocks(lang).get(block).map_or(1, |b| b.line);
             let message = match f.reason {
                 Reason::SourceChanged => format!(
                     "block {} is stale: its {} source changed since it was translated",
