@@ -65,6 +65,10 @@ pub enum Command {
         after_help = "Examples:\n  renga translated 02-digital-identity\n  renga translated 02-digital-identity --block 7\n\nThe record is chapters/<chapter>/translation.toml: plain text, reviewed like the chapters."
     )]
     Translated(TranslatedArgs),
+    /// Hand the blocks that need translation to a translator as XLIFF 1.2,
+    /// and take the translations back.
+    #[command(subcommand)]
+    Xliff(XliffCommand),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  renga completions bash > /etc/bash_completion.d/renga")]
     Completions {
@@ -206,6 +210,79 @@ pub struct TranslatedArgs {
     /// The report project folder.
     #[arg(long, short = 'C', default_value = ".")]
     pub project: PathBuf,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XliffCommand {
+    /// Write the blocks that need translation (stale, untranslated, changed
+    /// in both languages) as one XLIFF 1.2 file for a translation tool.
+    #[command(
+        after_help = "Examples:\n  renga xliff export --out to-translate.xlf\n  renga xliff export --chapter 02-digital-identity --direction en-ja\n\nEach unit holds the block's text with its markdown as protected codes, the\ncurrent translation when there is one, and what changed since the last one.\nExit status: 0 written, 1 errors in the project, 2 usage."
+    )]
+    Export(XliffExportArgs),
+    /// Write the translations of an XLIFF file into the chapters and record
+    /// them as in sync; all files or none.
+    #[command(
+        after_help = "Examples:\n  renga xliff import translated.xlf\n  renga xliff import translated.xlf --partial\n\nRefuses a unit whose source changed since the export, whose placeholders\nwere lost or duplicated, or that is not translated; --partial imports the\nothers. Exit status: 0 all imported, 1 a unit was refused, 2 usage."
+    )]
+    Import(XliffImportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Direction {
+    /// English source, Japanese translation.
+    EnJa,
+    /// Japanese source, English translation.
+    JaEn,
+}
+
+#[derive(Debug, Args)]
+pub struct XliffExportArgs {
+    /// The report project folder.
+    #[arg(default_value = ".")]
+    pub project: PathBuf,
+
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Only this chapter (folder name; repeatable). All chapters by default.
+    #[arg(long = "chapter")]
+    pub chapters: Vec<String>,
+
+    /// Only blocks to translate in this direction. By default each block
+    /// goes the way it needs: from the language that changed; a block
+    /// changed in both languages goes English to Japanese.
+    #[arg(long, value_enum)]
+    pub direction: Option<Direction>,
+
+    /// Every paired block, in sync or not, with its current translation
+    /// (for a translation memory, or a review of the whole report).
+    #[arg(long)]
+    pub all: bool,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct XliffImportArgs {
+    /// The translated XLIFF file.
+    pub file: PathBuf,
+
+    /// The report project folder.
+    #[arg(long, short = 'C', default_value = ".")]
+    pub project: PathBuf,
+
+    /// Import the units that can be imported and list the others, instead
+    /// of importing nothing when one is refused.
+    #[arg(long)]
+    pub partial: bool,
 
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]

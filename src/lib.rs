@@ -26,3 +26,4 @@ pub mod template;
 pub mod translation;
 pub mod watch;
 pub mod world;
+pub mod xliff;

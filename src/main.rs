@@ -1,6 +1,6 @@
 use clap::{CommandFactory, Parser};
 
-use renga::args::{Cli, Command};
+use renga::args::{Cli, Command, XliffCommand};
 
 fn main() {
     let cli = Cli::parse();
@@ -12,6 +12,8 @@ fn main() {
         Command::Diff(args) => renga::diff::run(args, cli.quiet),
         Command::Status(args) => renga::status::run(args, cli.quiet),
         Command::Translated(args) => renga::status::record(args, cli.quiet),
+        Command::Xliff(XliffCommand::Export(args)) => renga::xliff::export(args, cli.quiet),
+        Command::Xliff(XliffCommand::Import(args)) => renga::xliff::import(args, cli.quiet),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "renga", &mut std::io::stdout());
             0
