@@ -386,7 +386,7 @@ fn explain(b: &BlockReport) -> String {
 /// The chapter `name` names: its folder name, `chapters/NAME`, or its name
 /// without the number when that names one chapter. A path that leaves
 /// `chapters/` names no chapter.
-fn find_chapter<'a>(project: &'a Project, name: &str) -> Result<&'a Chapter, Diagnostic> {
+pub fn find_chapter<'a>(project: &'a Project, name: &str) -> Result<&'a Chapter, Diagnostic> {
     let parts: Vec<Component> = Path::new(name)
         .components()
         .filter(|c| *c != Component::CurDir)

@@ -259,7 +259,8 @@ fn each_block_goes_the_way_it_needs_unless_a_direction_is_chosen() {
     assert!(ids.iter().all(|i| i.starts_with("01-intro/en/")), "{ids:?}");
     assert!(!en_ja.contains("source-language=\"ja\""), "{en_ja}");
 
-    let ja_en = export(&p, &["--direction", "ja-en", "--chapter", "01-intro"]);
+    // A chapter is named by its folder, or without its number.
+    let ja_en = export(&p, &["--direction", "ja-en", "--chapter", "intro"]);
     let found = units(&ja_en);
     assert_eq!(found.len(), 1, "{ja_en}");
     assert!(
@@ -267,6 +268,13 @@ fn each_block_goes_the_way_it_needs_unless_a_direction_is_chosen() {
         "{ja_en}"
     );
     assert!(found[0].1.contains("シンガポールでは現在"), "{ja_en}");
+    let out = p.renga(&["xliff", "export", "--chapter", "02-nothing"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("chapters: 01-intro"),
+        "{}",
+        stderr(&out)
+    );
 
     // Translating all three brings the chapter in sync: the new block is
     // inserted after the heading's translation.

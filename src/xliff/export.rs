@@ -26,25 +26,20 @@ pub fn export(args: &XliffExportArgs, quiet: bool) -> i32 {
         return 1;
     };
     let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut chosen: Vec<&str> = Vec::new();
     for name in &args.chapters {
-        if !project.chapters.iter().any(|c| &c.slug == name) {
-            let list: Vec<&str> = project.chapters.iter().map(|c| c.slug.as_str()).collect();
-            problems.push(
-                Diagnostic::error(
-                    "xliff-chapter",
-                    format!("the report has no chapter `{name}`"),
-                )
-                .hint(format!("chapters: {}", list.join(", "))),
-            );
+        match crate::status::find_chapter(&project, name) {
+            Ok(chapter) => chosen.push(&chapter.slug),
+            Err(d) => problems.push(d),
         }
     }
     if !problems.is_empty() {
         let _ = diag::emit(&project.root, &problems, args.format);
-        return 2;
+        return 1;
     }
     let mut files: Vec<xml::File> = Vec::new();
     for chapter in &project.chapters {
-        if !args.chapters.is_empty() && !args.chapters.contains(&chapter.slug) {
+        if !chosen.is_empty() && !chosen.contains(&chapter.slug.as_str()) {
             continue;
         }
         match chapter_units(&project, chapter, args) {
