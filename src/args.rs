@@ -147,6 +147,10 @@ pub struct InitArgs {
     /// Do not copy the default templates into the project.
     #[arg(long)]
     pub bare: bool,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

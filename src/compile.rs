@@ -133,7 +133,7 @@ fn peak_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, serde::Deserialize)]
 struct ManifestEntry {
     file: String,
     edition: Edition,
@@ -142,51 +142,100 @@ struct ManifestEntry {
     sha256: String,
 }
 
-/// Writes every PDF and `manifest.json` to temporary files first and
-/// renames them into place only once all are written, so a failure
-/// leaves the previous outputs untouched.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The entries of the `manifest.json` already in `out_dir` whose files are
+/// still there with the bytes it lists: the editions a partial build
+/// (`--lang ja`) did not touch.
+fn unchanged_entries(out_dir: &Path, except: &[Edition]) -> Vec<ManifestEntry> {
+    #[derive(serde::Deserialize)]
+    struct Old {
+        files: Vec<ManifestEntry>,
+    }
+    let Ok(bytes) = std::fs::read(out_dir.join("manifest.json")) else {
+        return vec![];
+    };
+    let Ok(old) = serde_json::from_slice::<Old>(&bytes) else {
+        return vec![];
+    };
+    old.files
+        .into_iter()
+        .filter(|entry| !except.contains(&entry.edition))
+        .filter(|entry| {
+            // Only a plain file name: the manifest is output, not trusted.
+            !entry.file.contains(['/', '\\'])
+                && std::fs::read(out_dir.join(&entry.file))
+                    .is_ok_and(|pdf| pdf.len() == entry.bytes && sha256_hex(&pdf) == entry.sha256)
+        })
+        .collect()
+}
+
+/// Writes every PDF and `manifest.json` together: all are written to
+/// temporary files first and renamed into place only once all are
+/// written, and a rename that fails puts back the files already replaced,
+/// so a failure at any point leaves `out_dir` as it was. `manifest` lists
+/// the editions to enter in the manifest; editions built earlier keep their
+/// entries while their files are unchanged.
 pub fn write_outputs(
     out_dir: &Path,
     name: &str,
     outputs: &[&EditionOutput],
     manifest: &[&EditionOutput],
 ) -> std::io::Result<Vec<(PathBuf, usize)>> {
+    let created = !out_dir.exists();
+    let result = write_all(out_dir, name, outputs, manifest);
+    if result.is_err() && created {
+        // Back to no folder at all (only if nothing else appeared in it).
+        let _ = std::fs::remove_dir(out_dir);
+    }
+    result
+}
+
+fn write_all(
+    out_dir: &Path,
+    name: &str,
+    outputs: &[&EditionOutput],
+    manifest: &[&EditionOutput],
+) -> std::io::Result<Vec<(PathBuf, usize)>> {
     std::fs::create_dir_all(out_dir)?;
-    let file_name = |output: &EditionOutput| format!("{name}.{}.pdf", output.edition.code());
-    let mut pending = Vec::new();
+    let file_name = |edition: Edition| format!("{name}.{}.pdf", edition.code());
+    let mut staged = Vec::new();
+    let mut written = Vec::new();
     for output in outputs {
         let Some(pdf) = &output.pdf else { continue };
-        let tmp = atomic::stage(out_dir, pdf)?;
-        pending.push((tmp, out_dir.join(file_name(output)), output.pages));
+        let path = out_dir.join(file_name(output.edition));
+        staged.push((atomic::stage(out_dir, pdf)?, path.clone()));
+        written.push((path, output.pages));
     }
-    let entries: Vec<ManifestEntry> = manifest
+    let mut entries: Vec<ManifestEntry> = manifest
         .iter()
         .filter_map(|output| {
             let pdf = output.pdf.as_ref()?;
             Some(ManifestEntry {
-                file: file_name(output),
+                file: file_name(output.edition),
                 edition: output.edition,
                 pages: output.pages,
                 bytes: pdf.len(),
-                sha256: Sha256::digest(pdf)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect(),
+                sha256: sha256_hex(pdf),
             })
         })
         .collect();
-    let manifest =
+    let listed: Vec<Edition> = entries.iter().map(|e| e.edition).collect();
+    entries.extend(unchanged_entries(out_dir, &listed));
+    entries.sort_by_key(|e| e.edition);
+    let mut manifest =
         serde_json::to_vec_pretty(&serde_json::json!({ "report": name, "files": entries }))?;
-    let mut manifest = manifest;
     manifest.push(b'\n');
-    let tmp = atomic::stage(out_dir, &manifest)?;
-    let mut written = Vec::new();
-    for (tmp, path, pages) in pending {
-        tmp.persist(&path).map_err(|e| e.error)?;
-        written.push((path, pages));
-    }
-    tmp.persist(out_dir.join("manifest.json"))
-        .map_err(|e| e.error)?;
+    staged.push((
+        atomic::stage(out_dir, &manifest)?,
+        out_dir.join("manifest.json"),
+    ));
+    atomic::publish(out_dir, staged)?;
     Ok(written)
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;
@@ -169,6 +169,46 @@ impl IntoIterator for Diagnostics {
     }
 }
 
+/// The message and place of the last panic, kept by [`catch_panics`]'s hook
+/// so that it can be reported as a diagnostic instead of a backtrace.
+static PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Makes a panic (a bug in renga or typst, never the author's) quiet, so
+/// that it is reported once as an [`internal_error`]. With `RENGA_BACKTRACE`
+/// set, the usual message and backtrace are printed too (not with
+/// `RUST_BACKTRACE`, which CI machines often set for every program).
+pub fn catch_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let place = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        *PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{message}{place}"));
+        if std::env::var_os("RENGA_BACKTRACE").is_some() {
+            default(info);
+        }
+    }));
+}
+
+/// The diagnostic for a panic caught by [`catch_panics`]'s hook.
+pub fn internal_error() -> Diagnostic {
+    let message = PANIC
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_else(|| "an unknown failure".into());
+    Diagnostic::error("internal", format!("internal error: {message}")).hint(
+        "this is a bug in renga, not in the project; please report it with the files that cause it",
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Source snippets with a caret under the problem, like rustc.
@@ -257,9 +297,11 @@ fn emit_human(root: &Path, diagnostics: &[Diagnostic]) -> io::Result<()> {
         .with_message(&d.message)
         .with_notes(d.hints.iter().map(|h| format!("hint: {h}")).collect());
         if let Some(loc) = &d.location {
+            // The snippet comes from the project's own file, never from
+            // where a link out of the project points.
             let id = *ids.entry(loc.file.clone()).or_insert_with(|| {
-                let path: PathBuf = root.join(&loc.file);
-                std::fs::read_to_string(path)
+                crate::confine::Root::new(root)
+                    .read_text(&loc.file)
                     .ok()
                     .map(|text| files.add(loc.file.clone(), text))
             });
@@ -336,6 +378,17 @@ mod tests {
             github_annotation(&d),
             "::error file=chapters/a%2Cb/en.md,line=3,col=4,title=x::bad%0Athing%0Ahint: try 50%25"
         );
+    }
+
+    #[test]
+    fn a_panic_becomes_one_internal_error() {
+        catch_panics();
+        let caught = std::thread::spawn(|| panic!("boom in a thread")).join();
+        assert!(caught.is_err());
+        let d = internal_error();
+        assert_eq!(d.code, "internal");
+        assert!(d.message.contains("boom in a thread"), "{}", d.message);
+        assert!(d.message.contains("diag.rs"), "{}", d.message);
     }
 
     #[test]

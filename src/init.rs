@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::args::InitArgs;
+use crate::diag::{self, Diagnostic, Location};
 use crate::template;
 
 /// The files of a new project, relative to its folder.
@@ -38,15 +39,21 @@ pub fn run(args: &InitArgs, quiet: bool) -> i32 {
             }
             0
         }
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(d) => {
+            if let Err(err) = diag::emit(&args.dir, &[d], args.format) {
+                eprintln!("error: cannot print diagnostics: {err}");
+            }
             1
         }
     }
 }
 
-/// Writes the project; refuses, writing nothing, if any file exists.
-pub fn create(dir: &Path, templates: bool) -> Result<usize, String> {
+/// Writes the project all at once: it refuses, writing nothing, if any of
+/// its files exists, and a failure midway leaves nothing behind. A new
+/// folder is built beside its place and renamed into it; in an existing
+/// folder, the files are written to a temporary folder inside it first and
+/// then linked into place, and removed again if one cannot be.
+pub fn create(dir: &Path, templates: bool) -> Result<usize, Diagnostic> {
     let mut files: Vec<(String, &str)> = FILES.iter().map(|(p, t)| (p.to_string(), *t)).collect();
     if templates {
         files.extend(
@@ -55,26 +62,110 @@ pub fn create(dir: &Path, templates: bool) -> Result<usize, String> {
                 .map(|(name, text)| (format!("templates/{name}"), *text)),
         );
     }
-    if dir.join("report.toml").exists() {
-        return Err(format!(
-            "{} is already a report project (it has report.toml); nothing was written",
-            dir.display()
-        ));
+    let nothing = "; nothing was written";
+    if dir.join("report.toml").symlink_metadata().is_ok() {
+        return Err(Diagnostic::error(
+            "project-exists",
+            format!(
+                "{} is already a report project (it has report.toml){nothing}",
+                dir.display()
+            ),
+        )
+        .at(Location::file("report.toml")));
     }
-    if let Some((path, _)) = files.iter().find(|(p, _)| dir.join(p).exists()) {
-        return Err(format!(
-            "{} already exists; nothing was written",
-            dir.join(path).display()
-        ));
+    if let Some((path, _)) = files
+        .iter()
+        .find(|(p, _)| dir.join(p).symlink_metadata().is_ok())
+    {
+        return Err(Diagnostic::error(
+            "init-exists",
+            format!("{} already exists{nothing}", dir.join(path).display()),
+        )
+        .at(Location::file(path.as_str())));
     }
+    let io_error = |what: &str, path: &Path, err: std::io::Error| {
+        Diagnostic::error(
+            "io",
+            format!("cannot {what} {}: {err}{nothing}", path.display()),
+        )
+    };
+    let existing = dir.symlink_metadata().is_ok();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let stage_in = if existing { dir } else { parent };
+    if !existing {
+        std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".renga-init-");
+    // As a folder the user makes: 0777 less the umask (a temporary folder
+    // would be private).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    let staging = builder
+        .tempdir_in(stage_in)
+        .map_err(|e| io_error("write in", stage_in, e))?;
     for (path, text) in &files {
-        let target = dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        let target = staging.path().join(path);
+        if let Some(folder) = target.parent() {
+            std::fs::create_dir_all(folder).map_err(|e| io_error("create", folder, e))?;
         }
-        std::fs::write(&target, text)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        std::fs::write(&target, text).map_err(|e| io_error("write", &target, e))?;
+    }
+    if existing {
+        place_each(staging.path(), dir, &files).map_err(|(path, e)| io_error("write", &path, e))?;
+    } else {
+        // One rename: the folder appears whole or not at all.
+        let staged = staging.keep();
+        if let Err(err) = std::fs::rename(&staged, dir) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(io_error("create", dir, err));
+        }
     }
     Ok(files.len())
+}
+
+/// Links every staged file into its place in `dir`, never replacing a file;
+/// on a failure, removes the files and folders it made.
+fn place_each(
+    staged: &Path,
+    dir: &Path,
+    files: &[(String, &str)],
+) -> Result<(), (std::path::PathBuf, std::io::Error)> {
+    let mut made_dirs = Vec::new();
+    let mut made_files = Vec::new();
+    let mut result = Ok(());
+    'files: for (path, _) in files {
+        let target = dir.join(path);
+        let mut folder = dir.to_path_buf();
+        let parts: Vec<_> = Path::new(path).components().collect();
+        for part in &parts[..parts.len() - 1] {
+            folder.push(part);
+            if folder.is_dir() {
+                continue;
+            }
+            if let Err(err) = std::fs::create_dir(&folder) {
+                result = Err((folder.clone(), err));
+                break 'files;
+            }
+            made_dirs.push(folder.clone());
+        }
+        // A hard link never replaces an existing file.
+        if let Err(err) = std::fs::hard_link(staged.join(path), &target) {
+            result = Err((target, err));
+            break;
+        }
+        made_files.push(target);
+    }
+    if result.is_err() {
+        for file in made_files.iter().rev() {
+            let _ = std::fs::remove_file(file);
+        }
+        for folder in made_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+    result
 }

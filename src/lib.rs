@@ -10,6 +10,7 @@ pub mod args;
 pub mod atomic;
 pub mod check;
 pub mod compile;
+pub mod confine;
 pub mod diag;
 pub mod diff;
 pub mod escape;

@@ -1,10 +1,38 @@
 use clap::{CommandFactory, Parser};
 
 use renga::args::{Cli, Command, XliffCommand};
+use renga::diag::Format;
 
 fn main() {
     let cli = Cli::parse();
-    let code = match &cli.command {
+    // No input may crash renga: a panic (a bug, here or in typst) is one
+    // internal error in the command's diagnostic format, exit 1.
+    renga::diag::catch_panics();
+    let code =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli))).unwrap_or_else(|_| {
+            let _ = renga::diag::emit(
+                std::path::Path::new("."),
+                &[renga::diag::internal_error()],
+                format(&cli.command),
+            );
+            1
+        });
+    std::process::exit(code);
+}
+
+/// The diagnostic format the command was asked for.
+fn format(command: &Command) -> Format {
+    match command {
+        Command::Compile(args) => args.project.format,
+        Command::Check(args) => args.project.format,
+        Command::Watch(args) => args.project.format,
+        Command::Init(args) => args.format,
+        _ => Format::Human,
+    }
+}
+
+fn run(cli: &Cli) -> i32 {
+    match &cli.command {
         Command::Compile(args) => renga::compile::run(args, cli.quiet),
         Command::Check(args) => renga::check::run(args, cli.quiet),
         Command::Watch(args) => renga::watch::run(args, cli.quiet),
@@ -27,6 +55,5 @@ fn main() {
                 }
             }
         }
-    };
-    std::process::exit(code);
+    }
 }

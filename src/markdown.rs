@@ -1254,6 +1254,9 @@ impl<'a, 'n> Writer<'a, 'n> {
                     self.error(node, "image-alt", format!("image `{url}` has no alt text"))
                         .hints
                         .push("describe the image for readers who cannot see it: ![what it shows](file.svg)".into());
+                    // Reported once, here: the image is left out so that the
+                    // PDF/UA check of the export does not report it again.
+                    return;
                 }
                 if block {
                     self.out.push_str("#figure(image(");
@@ -1302,20 +1305,22 @@ impl Resolve<'_> {
                 format!("image path `{url}` leaves the project folder"),
             ));
         };
-        let real = self.root.join(&rel);
-        if !real.is_file() {
-            return Err(Diagnostic::error(
-                "image-missing",
-                format!("image `{url}` not found (looked for {rel})"),
-            ));
-        }
-        if let (Ok(root), Ok(file)) = (self.root.canonicalize(), real.canonicalize())
-            && !file.starts_with(&root)
-        {
-            return Err(Diagnostic::error(
-                "image-outside",
-                format!("image `{url}` is a link to a file outside the project"),
-            ));
+        match crate::confine::Root::new(self.root).resolve(&rel) {
+            Ok(_) => {}
+            Err(crate::confine::ReadError::Missing { dangling: None }) => {
+                return Err(Diagnostic::error(
+                    "image-missing",
+                    format!("image `{url}` not found (looked for {rel})"),
+                ));
+            }
+            Err(err) => {
+                // Placed at the image in the chapter, naming the link.
+                let d = err.diagnostic(&rel);
+                return Err(Diagnostic {
+                    location: None,
+                    ..d
+                });
+            }
         }
         let ext = rel.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         if !matches!(

@@ -2,13 +2,13 @@
 //! plain model. Every problem becomes a diagnostic at the author's file and line.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::confine;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::lang::{Lang, Localized};
 
@@ -279,14 +279,12 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
     })
 }
 
+/// Reads a project file as text, confined to the project (see [`confine`]).
 fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<String> {
-    match fs::read_to_string(root.join(rel)) {
+    match confine::Root::new(root).read_text(rel) {
         Ok(text) => Some(text),
         Err(err) => {
-            diags.push(
-                Diagnostic::error("io", format!("cannot read {rel}: {err}"))
-                    .at(Location::file(rel)),
-            );
+            diags.push(err.diagnostic(rel));
             None
         }
     }
@@ -334,7 +332,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
-    if !root.join(MANIFEST).is_file() {
+    if !confine::Root::new(root).has_entry(MANIFEST) {
         diags.push(
             Diagnostic::error(
                 "no-project",
@@ -444,21 +442,14 @@ pub fn split_front_matter(text: &str) -> Option<(&str, usize)> {
 }
 
 fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Vec<Chapter> {
-    let dir = root.join("chapters");
-    let Ok(entries) = fs::read_dir(&dir) else {
+    let mut chapters: Vec<Chapter> = Vec::new();
+    let Some(names) = folders(root, "chapters", diags) else {
         diags.push(
             Diagnostic::warning("no-chapters", "the project has no chapters/ folder")
                 .at(Location::file("chapters")),
         );
         return vec![];
     };
-    let mut chapters: Vec<Chapter> = Vec::new();
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
     for slug in names {
         let Some(number) = chapter_number(&slug) else {
             diags.push(
@@ -482,12 +473,16 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
             continue;
         }
         let mut texts = BTreeMap::new();
+        // A file that is there but cannot be used was reported as such, and
+        // is not reported again as missing.
+        let mut broken = false;
         for lang in Lang::ALL {
             let rel = format!("chapters/{slug}/{lang}.md");
-            if !root.join(&rel).is_file() {
+            if !confine::Root::new(root).has_entry(&rel) {
                 continue;
             }
             let Some(text) = read(root, &rel, diags) else {
+                broken = true;
                 continue;
             };
             let front = match split_front_matter(&text) {
@@ -499,6 +494,7 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
                         )
                         .at(Location::new(&rel, 1, 1).with_len(3)),
                     );
+                    broken = true;
                     continue;
                 }
                 None => FrontMatter::default(),
@@ -542,6 +538,9 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
                 },
             );
         }
+        if texts.is_empty() && broken {
+            continue;
+        }
         if texts.is_empty() {
             diags.push(
                 Diagnostic::warning(
@@ -562,6 +561,30 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
     chapters
 }
 
+/// The folders in the project folder `rel`, sorted, or `None` when `rel` is
+/// not there. Links to folders outside the project are reported and skipped.
+fn folders(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Vec<String>> {
+    let files = confine::Root::new(root);
+    let names = match files.list(rel) {
+        Ok(names) => names,
+        Err(err @ confine::ReadError::Outside { .. }) => {
+            diags.push(err.diagnostic(rel));
+            return Some(vec![]);
+        }
+        Err(_) => return None,
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let path = format!("{rel}/{name}");
+        match files.is_dir(&path) {
+            Ok(true) => out.push(name),
+            Ok(false) => {}
+            Err(err) => diags.push(err.diagnostic(&path)),
+        }
+    }
+    Some(out)
+}
+
 /// `02-digital-identity` → 2.
 fn chapter_number(slug: &str) -> Option<u32> {
     let (num, rest) = slug.split_once('-')?;
@@ -577,15 +600,9 @@ fn chapter_number(slug: &str) -> Option<u32> {
 
 fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Metrics {
     let mut metrics = Metrics::default();
-    let Ok(entries) = fs::read_dir(root.join("data")) else {
+    let Some(mut dirs) = folders(root, "data", diags) else {
         return metrics;
     };
-    let mut dirs: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    dirs.sort();
     // Agencies in report.toml order, so tables list them the same way.
     dirs.sort_by_key(|d| {
         manifest
@@ -606,14 +623,9 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
             );
             continue;
         }
-        let Ok(files) = fs::read_dir(root.join("data").join(&agency)) else {
+        let Ok(files) = confine::Root::new(root).list(&format!("data/{agency}")) else {
             continue;
         };
-        let mut files: Vec<String> = files
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect();
-        files.sort();
         for name in files {
             let rel = format!("data/{agency}/{name}");
             let Some(topic) = name.strip_suffix(".toml") else {

@@ -10,6 +10,7 @@ use std::path::Path;
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, OutputSpan, UndefinedBehavior};
 
+use crate::confine;
 use crate::diag::{Diagnostic, Location};
 use crate::escape;
 use crate::lang::Lang;
@@ -91,24 +92,26 @@ impl Templates {
 
         let mut origins = Vec::new();
         let mut diags = Vec::new();
-        let dir = root.join("templates");
+        let files = confine::Root::new(root);
         let mut own: Vec<(String, String)> = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.filter_map(Result::ok) {
-                let Ok(name) = entry.file_name().into_string() else {
-                    continue;
-                };
-                if !entry.path().is_file() {
-                    continue;
-                }
-                match std::fs::read_to_string(entry.path()) {
-                    Ok(text) => own.push((name, text)),
-                    Err(err) => diags.push(
-                        Diagnostic::error("io", format!("cannot read templates/{name}: {err}"))
-                            .at(Location::file(format!("templates/{name}"))),
-                    ),
+        match files.list("templates") {
+            Ok(names) => {
+                for name in names {
+                    let rel = format!("templates/{name}");
+                    // Sub-folders are not templates (a link out is still refused).
+                    if matches!(files.is_dir(&rel), Ok(true)) {
+                        continue;
+                    }
+                    match files.read_text(&rel) {
+                        Ok(text) => own.push((name, text)),
+                        Err(err) => diags.push(err.diagnostic(&rel)),
+                    }
                 }
             }
+            Err(err @ confine::ReadError::Outside { .. }) => {
+                diags.push(err.diagnostic("templates"))
+            }
+            Err(_) => {}
         }
         own.sort();
         for (name, text) in DEFAULTS {

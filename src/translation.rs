@@ -84,18 +84,15 @@ impl Record {
     /// Reads a chapter's record: `Ok(None)` when there is none yet.
     pub fn load(root: &Path, slug: &str) -> Result<Option<Record>, Diagnostic> {
         let rel = record_path(slug);
-        let text = match std::fs::read_to_string(root.join(&rel)) {
+        let text = match crate::confine::Root::new(root).read_text(&rel) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => {
-                return Err(Diagnostic::error("io", format!("cannot read {rel}: {err}"))
-                    .at(Location::file(&rel)));
-            }
+            Err(crate::confine::ReadError::Missing { dangling: None }) => return Ok(None),
+            Err(err) => return Err(err.diagnostic(&rel)),
         };
         toml::from_str(&text).map(Some).map_err(|err| {
             let at = match err.span() {
                 Some(span) => Location::from_range(&rel, &text, span),
-                None => Location::file(&rel),
+                None => Location::new(&rel, 1, 1),
             };
             Diagnostic::error("translation-record", err.message().trim().to_string())
                 .at(at)
@@ -689,7 +686,7 @@ pub struct Stale {
 
 /// The stale blocks of every chapter that has a record, with a warning for
 /// each; a record that cannot be read is a warning too (the build does not
-/// depend on it).
+/// depend on it), but for a link out of the project.
 pub fn stale_blocks(project: &Project) -> (Vec<Stale>, Vec<Diagnostic>) {
     let mut stale = Vec::new();
     let mut problems = Vec::new();
@@ -698,7 +695,11 @@ pub fn stale_blocks(project: &Project) -> (Vec<Stale>, Vec<Diagnostic>) {
             Ok(Some(record)) => record,
             Ok(None) => continue,
             Err(mut d) => {
-                d.severity = crate::diag::Severity::Warning;
+                // A link out of the project stays an error: it is never
+                // followed, and CI must not pass a pull request that has one.
+                if d.code != "outside-project" {
+                    d.severity = crate::diag::Severity::Warning;
+                }
                 problems.push(d);
                 continue;
             }

@@ -1,7 +1,7 @@
 //! `renga watch`: rebuild on every save, keeping one set of typst sources
 //! alive so that typst lays out again only what changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -39,6 +39,9 @@ pub struct Session {
     sources: Option<Sources>,
     fingerprints: HashMap<Edition, Vec<u8>>,
     last_good: HashMap<Edition, EditionOutput>,
+    /// The project files typst read in the last build (images and the like),
+    /// relative to the root: a change to one of them means a rebuild.
+    read: HashSet<PathBuf>,
 }
 
 impl Session {
@@ -52,6 +55,7 @@ impl Session {
             sources: None,
             fingerprints: HashMap::new(),
             last_good: HashMap::new(),
+            read: HashSet::new(),
         }
     }
 
@@ -101,6 +105,8 @@ impl Session {
         // Keep memory flat over hours: drop cache entries unused for a while.
         typst::comemo::evict(10);
         let name = prepared.project.manifest.name.clone();
+        self.read
+            .extend(prepared.sources.read_paths().into_iter().map(PathBuf::from));
         self.sources = Some(prepared.sources);
         report.diagnostics.dedup();
         if self.strict {
@@ -156,23 +162,65 @@ fn fingerprint(prepared: &Prepared, edition: Edition) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-/// Whether a changed path can affect the report at all.
-fn relevant(path: &Path, root: &Path, out_dir: &Path) -> bool {
+/// Whether a changed path can change the report: a file the project is
+/// made of (report.toml, chapter texts and translation records, metrics,
+/// templates, fonts, images), a folder that holds chapters or metrics, or
+/// any file the last build read. Logs, notes, editors' backups and scratch
+/// files, hidden files and the output folder never trigger a build.
+fn relevant(path: &Path, root: &Path, out_dir: &Path, read: &HashSet<PathBuf>) -> bool {
     if path.starts_with(out_dir) {
         return false;
     }
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let hidden = rel
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    if read.contains(rel) {
+        return true;
+    }
+    let parts: Vec<&str> = rel
         .components()
-        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|c| c.as_os_str().to_str().unwrap_or("."))
+        .collect();
+    let Some(&name) = parts.last() else {
+        return false;
+    };
+    // Hidden files (.git, editors' swap files) and a cargo build folder.
+    if parts.iter().any(|p| p.starts_with('.')) || parts[0] == "target" || scratch(name) {
+        return false;
+    }
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    // Editors' scratch files: `en.md~`, `#en.md#`, vim's `4913`.
-    let scratch =
-        name.ends_with('~') || name.starts_with('#') || name.chars().all(|c| c.is_ascii_digit());
-    !hidden && !scratch && !rel.starts_with("target")
+    // Chapter and agency folders are named without dots.
+    let folder = |n: &str| !n.contains('.');
+    match parts.as_slice() {
+        ["report.toml"] => true,
+        ["chapters" | "data" | "templates" | "fonts"] => true,
+        ["chapters" | "data", dir] => folder(dir),
+        ["chapters", _, "en.md" | "ja.md" | "translation.toml"] => true,
+        ["data", _, _] => ext == "toml",
+        // The templates folder is read whole.
+        ["templates", _] => true,
+        ["fonts", ..] => matches!(ext.as_str(), "ttf" | "otf" | "ttc" | "otc"),
+        // Images may sit anywhere in the project.
+        _ => matches!(
+            ext.as_str(),
+            "svg" | "png" | "jpg" | "jpeg" | "gif" | "webp"
+        ),
+    }
+}
+
+/// Editors' backups and scratch files: `en.md~`, `#en.md#`, vim's `4913`,
+/// `x.bak`, `x.swp`, `x.tmp`, `x.orig`.
+fn scratch(name: &str) -> bool {
+    name.ends_with('~')
+        || name.starts_with('#')
+        || name.chars().all(|c| c.is_ascii_digit())
+        || [".bak", ".swp", ".swx", ".tmp", ".orig"]
+            .iter()
+            .any(|e| name.ends_with(e))
 }
 
 /// Whether a change needs every edition rebuilt: anything but chapter text
@@ -209,7 +257,7 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
     if !quiet {
         eprintln!("watching {} (Ctrl-C to stop)", root.display());
     }
-    announce(&root, &session.rebuild(true), format, quiet);
+    announce(&root, &guarded(&mut session, true), format, quiet);
     let debounce = Duration::from_millis(args.debounce);
     loop {
         // Wait for a relevant change, then for the editor to finish saving.
@@ -229,7 +277,7 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
                     for path in event
                         .paths
                         .iter()
-                        .filter(|p| relevant(p, &root_abs, &out_abs))
+                        .filter(|p| relevant(p, &root_abs, &out_abs, &session.read))
                     {
                         seen = true;
                         everything |= affects_everything(path);
@@ -243,8 +291,22 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
                 Err(mpsc::RecvTimeoutError::Disconnected) => return 1,
             }
         }
-        announce(&root, &session.rebuild(everything), format, quiet);
+        announce(&root, &guarded(&mut session, everything), format, quiet);
     }
+}
+
+/// A rebuild in which a panic (a bug, never the author's) is reported as an
+/// internal error and the session goes on watching.
+fn guarded(session: &mut Session, everything: bool) -> Rebuild {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rebuild(everything)))
+        .unwrap_or_else(|_| {
+            let mut report = Rebuild {
+                failed: true,
+                ..Rebuild::default()
+            };
+            report.diagnostics.push(diag::internal_error());
+            report
+        })
 }
 
 /// One line per rebuild, after the diagnostics.
@@ -273,5 +335,53 @@ fn announce(root: &Path, rebuild: &Rebuild, format: Format, quiet: bool) {
             "[{ms} ms] rebuilt {}, {warnings} warning(s)",
             built.join(", ")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_files_that_can_change_the_report_are_relevant() {
+        let root = Path::new("/r");
+        let out = Path::new("/r/out");
+        let mut read = HashSet::new();
+        read.insert(PathBuf::from("assets/logo.pdf"));
+        let yes = |p: &str| relevant(&root.join(p), root, out, &read);
+        for p in [
+            "report.toml",
+            "chapters/01-a/en.md",
+            "chapters/01-a/ja.md",
+            "chapters/01-a/translation.toml",
+            "chapters/01-a/figure.svg",
+            "chapters/02-b",
+            "data/sg/identity.toml",
+            "data/sg",
+            "templates/main.typ",
+            "images/logo.PNG",
+            "fonts/Custom.otf",
+            "assets/logo.pdf",
+        ] {
+            assert!(yes(p), "{p} can change the report");
+        }
+        for p in [
+            "build.log",
+            "chapters/01-a/notes.txt",
+            "chapters/01-a/en.md~",
+            "chapters/01-a/#en.md#",
+            "chapters/01-a/.en.md.swp",
+            "chapters/01-a/4913",
+            "chapters/build.log",
+            "data/sg/identity.toml.bak",
+            "data/README.md",
+            "out/x.pdf",
+            ".git/index",
+            "target/release/renga",
+            "target/doc/logo.svg",
+            "notes.md",
+        ] {
+            assert!(!yes(p), "{p} cannot change the report");
+        }
     }
 }

@@ -14,6 +14,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 use typst_kit::fonts::FontStore;
 
+use crate::confine;
 use crate::project::Date;
 
 /// The fonts renga typesets with: typst's own (Libertinus Serif, New
@@ -144,22 +145,30 @@ impl Sources {
         }
     }
 
+    /// The project files typst read (or tried to) in the last compile,
+    /// relative to the project root: what a rebuild has to watch.
+    pub fn read_paths(&self) -> Vec<String> {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files
+            .keys()
+            .filter(|id| matches!(id.root(), VirtualRoot::Project))
+            .map(|id| id.vpath().get_without_slash().to_string())
+            .collect()
+    }
+
     fn read(&self, id: FileId) -> FileResult<Bytes> {
-        let vpath = id.vpath();
-        let path = vpath.realize(&self.root).map_err(FileError::Realize)?;
+        let rel = id.vpath().get_without_slash();
         // Symlinks must not lead out of the project either.
-        let real = path
-            .canonicalize()
-            .map_err(|err| FileError::from_io(err, &path))?;
-        if !real.starts_with(&self.root) {
-            return Err(FileError::AccessDenied);
+        match confine::Root::new(&self.root).read(rel) {
+            Ok(bytes) => Ok(Bytes::new(bytes)),
+            Err(confine::ReadError::Missing { dangling: None }) => {
+                Err(FileError::NotFound(self.root.join(rel)))
+            }
+            Err(confine::ReadError::NotAFile) if self.root.join(rel).is_dir() => {
+                Err(FileError::IsDirectory)
+            }
+            Err(err) => Err(FileError::Other(Some(err.message(rel).into()))),
         }
-        if real.is_dir() {
-            return Err(FileError::IsDirectory);
-        }
-        std::fs::read(&real)
-            .map(Bytes::new)
-            .map_err(|err| FileError::from_io(err, &path))
     }
 }
 

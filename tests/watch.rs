@@ -191,3 +191,42 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         );
     }
 }
+
+impl Watch {
+    /// The lines printed during `time`.
+    fn lines_during(&self, time: Duration) -> Vec<String> {
+        let deadline = Instant::now() + time;
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Ok(line) = self.lines.recv_timeout(left) {
+                seen.push(line);
+            }
+        }
+        seen
+    }
+}
+
+#[test]
+fn logs_notes_and_editor_backups_do_not_trigger_builds() {
+    let p = TestProject::new();
+    let watch = Watch::start(&p);
+    watch.wait_for("rebuilt en");
+    p.file("build.log", "a log line\n");
+    p.file("chapters/01-intro/en.md~", "an editor's backup");
+    p.file("chapters/01-intro/#en.md#", "an autosave");
+    p.file("chapters/01-intro/notes.txt", "an author's notes");
+    p.file("data/sg/identity.toml.bak", "old figures");
+    for i in 0..3 {
+        p.file("build.log", format!("a log line {i}\n"));
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let printed = watch.lines_during(Duration::from_millis(1500));
+    assert!(printed.is_empty(), "no build started: {printed:?}");
+    // A file the report is made of still does.
+    p.file(
+        "chapters/01-intro/en.md",
+        chapter("The numbat eats termites."),
+    );
+    watch.wait_for("rebuilt en");
+    assert!(pdf_text(&p.out(EN)).contains("numbat"));
+}
