@@ -8,25 +8,22 @@
 //! The words are taken from comrak's parse of the document, with the same
 //! options renga uses: text, code spans, code blocks, the text of raw HTML
 //! (tags and comments are not text; an `<img>`'s alt text is) and image alt
-//! text. The laid-out text is read as a reader reads it: running heads and
-//! page numbers are skipped, and footnotes, set at the foot of a page, are
+//! text. The laid-out text is read as a reader reads it, only the chapter
+//! (not the cover, contents or colophon): running heads and page numbers
+//! are skipped, and footnotes, set at the foot of a page, are
 //! read apart from the body; each footnote's words are checked in order on
-//! their own.
+//! their own. The text of HTML comments, which a reader must not see, is
+//! checked to be absent.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::*;
-use comrak::nodes::{AstNode, NodeValue};
+use comrak::nodes::{AstNode, NodeHtmlBlock, NodeValue};
 use comrak::{Arena, parse_document};
 use renga::diag::Diagnostic;
 use renga::pipeline::Edition;
-use typst::introspection::{Location, Tag};
-use typst::layout::{Frame, FrameItem};
-use typst::model::FootnoteEntry;
-use typst::pdf::ArtifactElem;
-use typst_layout::PagedDocument;
 
 /// Each fixture and the edition it is written for.
 const FIXTURES: &[(&str, Edition)] = &[
@@ -36,6 +33,43 @@ const FIXTURES: &[(&str, Edition)] = &[
     ("book-ja-ch03-02-data-types.md", Edition::Ja),
     ("book-ja-ch04-01-what-is-ownership.md", Edition::Ja),
 ];
+
+/// The licence texts each fixture's licence requires to go with it, in
+/// tests/fixtures/real/licences.
+const LICENCES: &[(&str, &[&str])] = &[
+    (
+        "rust-book-ch02-guessing-game.md",
+        &[
+            "rust-lang-book/LICENSE-MIT",
+            "rust-lang-book/LICENSE-APACHE",
+        ],
+    ),
+    ("prettier-options.md", &["prettier/LICENSE"]),
+    (
+        "rfc-3498-lifetime-capture-rules-2024.md",
+        &[
+            "rust-lang-rfcs/LICENSE-MIT",
+            "rust-lang-rfcs/LICENSE-APACHE",
+        ],
+    ),
+    (
+        "book-ja-ch03-02-data-types.md",
+        &[
+            "rust-lang-ja-book-ja/LICENSE-MIT",
+            "rust-lang-ja-book-ja/LICENSE-APACHE",
+        ],
+    ),
+    (
+        "book-ja-ch04-01-what-is-ownership.md",
+        &[
+            "rust-lang-ja-book-ja/LICENSE-MIT",
+            "rust-lang-ja-book-ja/LICENSE-APACHE",
+        ],
+    ),
+];
+
+/// The chapter folder a fixture is put in.
+const SLUG: &str = "01-doc";
 
 /// Author errors a fixture may have in a test project: its images are not
 /// copied beside it. renga typesets their alt text instead.
@@ -64,6 +98,8 @@ struct Flow {
 struct Words {
     body: Flow,
     footnotes: Vec<(String, Flow)>,
+    /// The text of each HTML comment: material a reader must not see.
+    hidden: Vec<String>,
 }
 
 fn document_words(markdown: &str) -> Words {
@@ -81,6 +117,13 @@ fn document_words(markdown: &str) -> Words {
         body: seen.flow(),
         ..Words::default()
     };
+    for node in root.descendants() {
+        if let NodeValue::HtmlBlock(NodeHtmlBlock { literal, .. })
+        | NodeValue::HtmlInline(literal) = &node.data().value
+        {
+            words.hidden.extend(comments(literal));
+        }
+    }
     // Footnotes inside footnotes are referenced while collecting, so the
     // list grows as it is walked.
     let mut i = 0;
@@ -184,6 +227,47 @@ fn html_text(html: &str) -> String {
     out
 }
 
+/// The text inside each `<!-- … -->` of raw HTML.
+fn comments(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        let inside = &rest[start + 4..];
+        let end = inside.find("-->").unwrap_or(inside.len());
+        out.push(inside[..end].to_string());
+        rest = &inside[end..];
+    }
+    out
+}
+
+/// The HTML comments whose text shows in `text`: the letters and digits of
+/// each comment long enough to be told apart (12 or more) must not occur in
+/// the letters and digits of the laid-out text more often than in what a
+/// reader sees of the document (a comment may repeat visible code).
+fn hidden_shown(hidden: &[String], visible: &str, text: &str) -> Result<usize, String> {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+    };
+    let (seen, laid_out) = (letters(visible), letters(text));
+    let mut checked = 0;
+    for comment in hidden {
+        let needle = letters(comment);
+        if needle.chars().count() < 12 {
+            continue;
+        }
+        checked += 1;
+        if laid_out.matches(&needle).count() > seen.matches(&needle).count() {
+            return Err(format!(
+                "an HTML comment shows in the chapter: {:?}",
+                comment.trim()
+            ));
+        }
+    }
+    Ok(checked)
+}
+
 /// The value of attribute `name` in a tag.
 fn attr(tag: &str, name: &str) -> Option<String> {
     let lower = tag.to_ascii_lowercase();
@@ -232,66 +316,6 @@ fn code_in_order(code: &[String], text: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The laid-out text as a reader reads it: page artifacts (running heads,
-/// page numbers) are skipped, and footnotes, set at the foot of a page in
-/// the middle of a sentence or a code block that runs on to the next page,
-/// are read apart from the body.
-#[derive(Default)]
-struct Reading {
-    /// The text of the pages' bodies, without footnotes.
-    body: String,
-    /// All the text but artifacts: the body with the footnotes.
-    all: String,
-}
-
-fn read(doc: &PagedDocument) -> Reading {
-    #[derive(PartialEq)]
-    enum Open {
-        Artifact,
-        Footnote,
-    }
-    fn walk(frame: &Frame, open: &mut Vec<(Location, Open)>, out: &mut Reading) {
-        for (_, item) in frame.items() {
-            match item {
-                FrameItem::Group(group) => walk(&group.frame, open, out),
-                FrameItem::Tag(Tag::Start(content, _)) => {
-                    let kind = if content.is::<ArtifactElem>() {
-                        Open::Artifact
-                    } else if content.is::<FootnoteEntry>() {
-                        Open::Footnote
-                    } else {
-                        continue;
-                    };
-                    if let Some(location) = content.location() {
-                        open.push((location, kind));
-                    }
-                }
-                FrameItem::Tag(Tag::End(location, ..)) => open.retain(|(l, _)| l != location),
-                FrameItem::Text(text) => {
-                    if open.iter().any(|(_, k)| *k == Open::Artifact) {
-                        continue;
-                    }
-                    out.all.push_str(&text.text);
-                    out.all.push(' ');
-                    if open.is_empty() {
-                        out.body.push_str(&text.text);
-                        out.body.push(' ');
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut out = Reading::default();
-    for page in doc.pages() {
-        // A footnote that runs on to the next page ends there: its end tag
-        // does not end the body text before it.
-        let mut open = Vec::new();
-        walk(&page.frame, &mut open, &mut out);
-    }
-    out
 }
 
 /// A fixture laid out, and exported if it could be.
@@ -355,7 +379,7 @@ fn compile(p: &TestProject, edition: Edition) -> Result<Compiled, String> {
         )),
     };
     Ok(Compiled {
-        reading: read(&doc),
+        reading: read_chapter(&doc, &chapter_label(edition, SLUG))?,
         laid_out: renga::pipeline::plain_text(&doc),
         pdf,
         diagnostics: diags.items,
@@ -413,7 +437,7 @@ fn check_fixture(name: &str) {
         Edition::Ja => "ja.md",
         _ => "en.md",
     };
-    p.file(&format!("chapters/01-doc/{file}"), &markdown);
+    p.file(&format!("chapters/{SLUG}/{file}"), &markdown);
     let compiled = match compile(&p, edition) {
         Ok(c) => c,
         Err(why) => panic!("{name}: {why}"),
@@ -431,6 +455,18 @@ fn check_fixture(name: &str) {
                 .err(),
         );
     }
+    let visible: String = std::iter::once(&words.body)
+        .chain(words.footnotes.iter().map(|(_, f)| f))
+        .flat_map(|f| f.words.iter())
+        .map(String::as_str)
+        .collect();
+    let hidden = match hidden_shown(&words.hidden, &visible, &text.all) {
+        Ok(n) => n,
+        Err(why) => {
+            problems.push(why);
+            0
+        }
+    };
     match &compiled.pdf {
         Ok(bytes) => {
             let pdf = p.path().join("out.pdf");
@@ -444,7 +480,7 @@ fn check_fixture(name: &str) {
         *codes.entry(d.code).or_default() += 1;
     }
     println!(
-        "{name}: {} words, {} pieces of code, {} footnotes; diagnostics {codes:?}",
+        "{name}: {} words, {} pieces of code, {} footnotes, {hidden} HTML comments absent; diagnostics {codes:?}",
         words.body.words.len()
             + words
                 .footnotes
@@ -494,8 +530,31 @@ fn every_fixture_is_tested_and_has_its_licence_noted() {
     let this = include_str!("real_documents.rs");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        if name == "README.md" {
+        if matches!(name.as_str(), "README.md" | "SHA256SUMS" | "licences") {
             continue;
+        }
+        let (_, licences) = LICENCES
+            .iter()
+            .find(|(f, _)| *f == name)
+            .unwrap_or_else(|| panic!("{name} has no licence texts listed"));
+        for licence in *licences {
+            let text = std::fs::read_to_string(format!("{dir}/licences/{licence}"))
+                .unwrap_or_else(|_| panic!("{name}: licences/{licence} is missing"));
+            let mit = text.contains("Permission is hereby granted, free of charge");
+            let apache = text.contains("Apache License") && text.contains("Version 2.0");
+            assert!(mit || apache, "licences/{licence} is not a licence text");
+        }
+        // A translation credits its translators.
+        let &(_, edition) = FIXTURES.iter().find(|(f, _)| *f == name).unwrap();
+        if edition == Edition::Ja {
+            let section = readme
+                .split("\n## ")
+                .find(|s| s.starts_with(&format!("`{name}`")))
+                .unwrap_or_else(|| panic!("{name} has no section in the README"));
+            assert!(
+                section.contains("translated into Japanese by"),
+                "{name}: the README does not credit its translators"
+            );
         }
         assert!(
             FIXTURES.iter().any(|(f, _)| *f == name),
@@ -537,5 +596,13 @@ fn words_model_what_a_reader_sees() {
     assert!(code_in_order(&["a(b)".into()], "x a ( b ) y").is_ok());
     assert!(code_in_order(&["a--b".into()], "a–b").is_err());
     assert!(pdf_holds("ab 1", "1\nb a").is_ok());
+    // Hidden material: each comment's text is looked for in the text shown.
+    let w = document_words("a <!-- a secret note here --> b\n\n<!--\nAnother hidden block\n-->\n");
+    assert_eq!(w.hidden.len(), 2);
+    assert_eq!(hidden_shown(&w.hidden, "a b", "a b"), Ok(2));
+    assert!(hidden_shown(&w.hidden, "a b", "a a secret note here b").is_err());
+    assert!(hidden_shown(&w.hidden, "a b", "x Another hidden\nblock").is_err());
+    // Text a comment repeats from the visible document is not a leak.
+    assert!(hidden_shown(&w.hidden, "a secret note here", "a secret note here").is_ok());
     assert!(pdf_holds("ﬁ", "fi").is_err());
 }

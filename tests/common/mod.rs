@@ -282,3 +282,147 @@ pub fn in_order(words: &[String], text: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+// ---- Reading a laid-out chapter, shared by the text-fidelity tests ----
+
+use typst::foundations::Value;
+use typst::introspection::{Location, Tag};
+use typst::layout::{Frame, FrameItem};
+use typst::model::{FootnoteEntry, HeadingElem};
+use typst::pdf::ArtifactElem;
+use typst_layout::PagedDocument;
+
+/// The laid-out text as a reader reads it: page artifacts (running heads,
+/// page numbers) are skipped, and footnotes, set at the foot of a page in
+/// the middle of a sentence or a code block that runs on to the next page,
+/// are read apart from the body.
+#[derive(Default)]
+pub struct Reading {
+    /// The text of the pages' bodies, without footnotes.
+    pub body: String,
+    /// All the text but artifacts: the body with the footnotes.
+    pub all: String,
+}
+
+pub fn read_chapter(doc: &PagedDocument, chapter: &str) -> Result<Reading, String> {
+    #[derive(PartialEq)]
+    enum Open {
+        Artifact,
+        Footnote,
+    }
+    /// Where the walk is: before the chapter (cover, contents), in it, or
+    /// after it (metrics, sources, colophon). Only the chapter is read.
+    #[derive(PartialEq)]
+    enum Part {
+        Before,
+        Chapter,
+        After,
+    }
+    struct Walk<'a> {
+        chapter: &'a str,
+        part: Part,
+        open: Vec<(Location, Open)>,
+    }
+    fn walk(frame: &Frame, w: &mut Walk, out: &mut Reading) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => walk(&group.frame, w, out),
+                FrameItem::Tag(Tag::Start(content, _)) => {
+                    // The chapter opens with its labelled heading and ends at
+                    // the next top-level heading (the metrics section).
+                    if content
+                        .label()
+                        .is_some_and(|l| l.resolve().as_str() == w.chapter)
+                    {
+                        w.part = Part::Chapter;
+                    } else if w.part == Part::Chapter
+                        && content.is::<HeadingElem>()
+                        && content.get_by_name("level").ok() == Some(Value::Int(1))
+                    {
+                        w.part = Part::After;
+                    }
+                    let open = &mut w.open;
+                    let kind = if content.is::<ArtifactElem>() {
+                        Open::Artifact
+                    } else if content.is::<FootnoteEntry>() {
+                        Open::Footnote
+                    } else {
+                        continue;
+                    };
+                    if let Some(location) = content.location() {
+                        open.push((location, kind));
+                    }
+                }
+                FrameItem::Tag(Tag::End(location, ..)) => w.open.retain(|(l, _)| l != location),
+                FrameItem::Text(text) => {
+                    let open = &w.open;
+                    if w.part != Part::Chapter || open.iter().any(|(_, k)| *k == Open::Artifact) {
+                        continue;
+                    }
+                    out.all.push_str(&text.text);
+                    out.all.push(' ');
+                    if open.is_empty() {
+                        out.body.push_str(&text.text);
+                        out.body.push(' ');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Reading::default();
+    let mut w = Walk {
+        chapter,
+        part: Part::Before,
+        open: Vec::new(),
+    };
+    for page in doc.pages() {
+        // A footnote that runs on to the next page ends there: its end tag
+        // does not end the body text before it.
+        w.open.clear();
+        walk(&page.frame, &mut w, &mut out);
+    }
+    if w.part == Part::Before {
+        return Err(format!(
+            "the chapter's heading <{chapter}> was never laid out"
+        ));
+    }
+    Ok(out)
+}
+
+impl TestProject {
+    /// Like [`TestProject::layout_text`], but only the text of chapter
+    /// `slug` (not the cover, contents, metrics or colophon), as a reader
+    /// reads it.
+    pub fn chapter_text(
+        &self,
+        edition: Edition,
+        slug: &str,
+    ) -> Result<(String, Diagnostics), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let mut timings = Timings::default();
+        let Some(prepared) = pipeline::prepare(self.path(), &[edition], &mut diags, &mut timings)
+        else {
+            return Err(diags);
+        };
+        let (doc, d) = prepared.layout(edition);
+        diags.extend(d);
+        match doc {
+            Some(doc) if !diags.has_errors() => {
+                match read_chapter(&doc, &chapter_label(edition, slug)) {
+                    Ok(reading) => Ok((reading.all, diags)),
+                    Err(why) => {
+                        diags.push(renga::diag::Diagnostic::error("test", why));
+                        Err(diags)
+                    }
+                }
+            }
+            _ => Err(diags),
+        }
+    }
+}
+
+/// The label of a chapter's heading in an edition's first language.
+pub fn chapter_label(edition: Edition, slug: &str) -> String {
+    renga::markdown::label(slug, edition.langs()[0], None)
+}
