@@ -18,7 +18,6 @@ use crate::format;
 use crate::lang::{Lang, is_cjk};
 use crate::project::{Chapter, ChapterText, Metrics, Project};
 
-
 /// How deeply markdown may nest (quotes, lists, emphasis…) before its
 /// structure is flattened. Typst's parser allows 256 levels, and one level
 /// of markdown takes up to about four in the generated Typst.
