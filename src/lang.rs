@@ -71,35 +71,44 @@ impl Localized {
 /// of Latin words in Japanese text. Digits, spaces and punctuation between
 /// two foreign characters belong to the run; at its edges they do not.
 pub fn script_runs(text: &str, lang: Lang) -> Vec<(&str, bool)> {
-    let latin = |c: char| c.is_alphabetic() && !is_cjk(c);
+    // The cheap range test first: `is_alphabetic` is a table search for
+    // every character beyond ASCII, i.e. for all of a Japanese text.
+    let latin = |c: char| !is_cjk(c) && c.is_alphabetic();
     let (foreign, native): (&dyn Fn(char) -> bool, &dyn Fn(char) -> bool) = match lang {
         Lang::En => (&is_cjk, &latin),
         Lang::Ja => (&latin, &is_cjk),
     };
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    if lang == Lang::En && text.is_ascii() {
+        return if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![(text, false)]
+        };
+    }
     let mut out = Vec::new();
     let mut start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        if !foreign(chars[i].1) {
-            i += 1;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if !foreign(c) {
             continue;
         }
-        let mut last = i;
-        let mut j = i;
-        while j < chars.len() && !native(chars[j].1) {
-            if foreign(chars[j].1) {
-                last = j;
+        // The run goes on to the last foreign character before a native one.
+        let mut end = i + c.len_utf8();
+        let mut ahead = chars.clone();
+        while let Some((j, d)) = ahead.next() {
+            if native(d) {
+                break;
             }
-            j += 1;
+            if foreign(d) {
+                end = j + d.len_utf8();
+                chars = ahead.clone();
+            }
         }
-        let (run_start, run_end) = (chars[i].0, chars[last].0 + chars[last].1.len_utf8());
-        if start < run_start {
-            out.push((&text[start..run_start], false));
+        if start < i {
+            out.push((&text[start..i], false));
         }
-        out.push((&text[run_start..run_end], true));
-        start = run_end;
-        i = last + 1;
+        out.push((&text[i..end], true));
+        start = end;
     }
     if start < text.len() {
         out.push((&text[start..], false));

@@ -19,6 +19,7 @@ pub mod git;
 pub mod init;
 pub mod lang;
 pub mod markdown;
+pub mod parallel;
 pub mod pipeline;
 pub mod project;
 pub mod review;

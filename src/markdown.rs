@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path};
+use std::sync::{Arc, Mutex};
 
 use comrak::nodes::{AstNode, ListType, NodeValue, TableAlignment};
 use comrak::{Anchorizer, Arena, Options, parse_document};
@@ -41,27 +42,62 @@ pub fn options() -> Options<'static> {
     o
 }
 
-/// Heading anchors of every chapter text, by `(slug, lang)`, so links between
-/// chapters can be checked before any chapter is converted.
-pub type Anchors = HashMap<(String, Lang), HashSet<String>>;
+/// Heading anchors of the chapter texts, so links between chapters can be
+/// checked. A text's headings are found the first time a link points into
+/// it: parsing every chapter a second time up front took a sixth of the
+/// conversion of a book whose links rarely name another chapter's heading.
+pub struct Anchors<'p> {
+    texts: HashMap<(&'p str, Lang), &'p ChapterText>,
+    found: Mutex<HashMap<(String, Lang), Arc<HashSet<String>>>>,
+}
 
-pub fn collect_anchors(project: &Project) -> Anchors {
-    let options = options();
-    let mut anchors = Anchors::new();
-    for chapter in &project.chapters {
-        for text in chapter.texts.values() {
-            let arena = Arena::new();
-            let root = parse_document(&arena, &text.text, &options);
-            let mut anchorizer = Anchorizer::new();
-            let set = root
-                .children()
-                .filter(|n| matches!(n.data().value, NodeValue::Heading(_)))
-                .map(|n| anchorizer.anchorize(&plain_text(n)))
-                .collect();
-            anchors.insert((chapter.slug.clone(), text.lang), set);
-        }
+impl<'p> Anchors<'p> {
+    /// Whether the report has this chapter text.
+    fn has(&self, slug: &str, lang: Lang) -> bool {
+        self.texts.contains_key(&(slug, lang))
     }
-    anchors
+
+    /// Whether the chapter text has a heading with this anchor.
+    fn contains(&self, slug: &str, lang: Lang, anchor: &str) -> bool {
+        let Some(text) = self.texts.get(&(slug, lang)) else {
+            return false;
+        };
+        let key = (slug.to_string(), lang);
+        let known = self.lock().get(&key).cloned();
+        let set = known.unwrap_or_else(|| {
+            let set = Arc::new(heading_anchors(&text.text));
+            self.lock().insert(key, set.clone());
+            set
+        });
+        set.contains(anchor)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Lang), Arc<HashSet<String>>>> {
+        self.found.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub fn collect_anchors(project: &Project) -> Anchors<'_> {
+    Anchors {
+        texts: project
+            .chapters
+            .iter()
+            .flat_map(|c| c.texts.values().map(|t| ((c.slug.as_str(), t.lang), t)))
+            .collect(),
+        found: Mutex::new(HashMap::new()),
+    }
+}
+
+/// The anchors of a markdown text's top-level headings, as links name them.
+fn heading_anchors(markdown: &str) -> HashSet<String> {
+    let options = options();
+    let arena = Arena::new();
+    let root = parse_document(&arena, markdown, &options);
+    let mut anchorizer = Anchorizer::new();
+    root.children()
+        .filter(|n| matches!(n.data().value, NodeValue::Heading(_)))
+        .map(|n| anchorizer.anchorize(&plain_text(n)))
+        .collect()
 }
 
 /// Maps byte offsets in a generated module back to the markdown file.
@@ -320,7 +356,6 @@ pub fn convert_redline(
         warned_tags: HashSet::new(),
         redline,
         stale,
-        coverage: HashMap::new(),
         warned_chars: HashSet::new(),
         code_depth: 0,
         warned_depth: false,
@@ -369,7 +404,7 @@ struct Writer<'a, 'n> {
     diagnostics: Vec<Diagnostic>,
     root: &'a Path,
     metrics: &'a Metrics,
-    anchors: &'a Anchors,
+    anchors: &'a Anchors<'a>,
     chapter: &'a Chapter,
     text: &'a ChapterText,
     footnotes: HashMap<String, Node<'n>>,
@@ -378,8 +413,6 @@ struct Writer<'a, 'n> {
     redline: Option<&'a Redline>,
     /// Top-level blocks whose translation is pending (draft builds).
     stale: Option<&'a HashSet<usize>>,
-    /// Whether a bundled font covers a character, as found so far.
-    coverage: HashMap<char, bool>,
     warned_chars: HashSet<char>,
     /// Depth of open HTML code-like tags (`<code>`, `<kbd>`…), whose text
     /// is kept as typed.
@@ -395,7 +428,7 @@ struct Writer<'a, 'n> {
 pub(crate) struct Resolve<'a> {
     pub root: &'a Path,
     pub metrics: &'a Metrics,
-    pub anchors: &'a Anchors,
+    pub anchors: &'a Anchors<'a>,
     pub chapter: &'a Chapter,
     pub lang: Lang,
 }
@@ -536,7 +569,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     fn plain(&mut self, text: &str) {
         let text = self.shown(text);
         let text = if self.code_depth > 0 {
-            undo_smart_punctuation(&text)
+            undo_smart_punctuation(&text).into()
         } else {
             text
         };
@@ -557,17 +590,16 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     /// `text` with every character no bundled font can show replaced by its
     /// code point, each reported once: a PDF/A file cannot hold it.
-    fn shown(&mut self, text: &str) -> String {
-        if text.is_ascii() {
-            return text.to_string();
+    fn shown<'t>(&mut self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if text
+            .chars()
+            .all(|c| c.is_ascii() || crate::world::covers(c))
+        {
+            return text.into();
         }
         let mut out = String::with_capacity(text.len());
         for c in text.chars() {
-            let covered = c.is_ascii()
-                || *self
-                    .coverage
-                    .entry(c)
-                    .or_insert_with(|| crate::world::covers(c));
+            let covered = c.is_ascii() || crate::world::covers(c);
             if covered {
                 out.push(c);
                 continue;
@@ -589,7 +621,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 );
             }
         }
-        out
+        out.into()
     }
 
     fn mark(&mut self, node: Node<'n>) {
@@ -1173,9 +1205,7 @@ impl Resolve<'_> {
                 ["chapters", slug, file] if file.ends_with(".md") => {
                     let lang = Lang::from_code(file.trim_end_matches(".md"));
                     match lang {
-                        Some(lang) if self.anchors.contains_key(&(slug.to_string(), lang)) => {
-                            (slug.to_string(), lang)
-                        }
+                        Some(lang) if self.anchors.has(slug, lang) => (slug.to_string(), lang),
                         _ => {
                             let d = Diagnostic::warning(
                                 "link-broken",
@@ -1188,7 +1218,7 @@ impl Resolve<'_> {
                     }
                 }
                 ["chapters", slug] | ["chapters", slug, ""]
-                    if self.anchors.contains_key(&(slug.to_string(), self.lang)) =>
+                    if self.anchors.has(slug, self.lang) =>
                 {
                     (slug.to_string(), self.lang)
                 }
@@ -1202,10 +1232,7 @@ impl Resolve<'_> {
         match fragment {
             None | Some("") => (LinkTarget::Label(label(&slug, lang, None)), None),
             Some(anchor) => {
-                let known = self
-                    .anchors
-                    .get(&(slug.clone(), lang))
-                    .is_some_and(|set| set.contains(anchor));
+                let known = self.anchors.contains(&slug, lang, anchor);
                 if known {
                     (LinkTarget::Label(label(&slug, lang, Some(anchor))), None)
                 } else {

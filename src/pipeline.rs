@@ -246,23 +246,27 @@ fn prepare_impl(
     }
     let converted = timings.record("convert", || {
         let anchors = markdown::collect_anchors(&project);
-        let mut out = Vec::new();
-        for chapter in &project.chapters {
-            for &lang in &langs {
-                if let Some(text) = chapter.text(lang) {
-                    let key = (chapter.slug.clone(), lang);
-                    out.push(markdown::convert_redline(
-                        &project,
-                        &anchors,
-                        chapter,
-                        text,
-                        redline.chapters.get(&key),
-                        pending.get(&key),
-                    ));
-                }
-            }
-        }
-        out
+        let texts: Vec<_> = project
+            .chapters
+            .iter()
+            .flat_map(|chapter| {
+                langs
+                    .iter()
+                    .filter_map(move |&lang| Some((chapter, chapter.text(lang)?)))
+            })
+            .collect();
+        // Chapters convert independently: one per core at a time.
+        crate::parallel::map(&texts, |&(chapter, text)| {
+            let key = (chapter.slug.clone(), text.lang);
+            markdown::convert_redline(
+                &project,
+                &anchors,
+                chapter,
+                text,
+                redline.chapters.get(&key),
+                pending.get(&key),
+            )
+        })
     });
     for c in &converted {
         diags.extend(c.diagnostics.iter().cloned());
@@ -328,9 +332,13 @@ fn prepare_impl(
         }
         ok
     });
-    for c in &converted {
-        sources.set_source(&c.module, &c.source);
-    }
+    timings.record("parse", || {
+        let modules: Vec<(&str, &str)> = converted
+            .iter()
+            .map(|c| (c.module.as_str(), c.source.as_str()))
+            .collect();
+        sources.set_sources(&modules);
+    });
     sources.set_data("/.renga/metrics.json", metrics_json(&project.metrics.list));
     // Errors in chapter text (an unknown metric, a missing image) leave
     // valid Typst behind, so typesetting goes on to find every other problem;

@@ -47,14 +47,30 @@ const BUNDLED_FONTS: &[&[u8]] = &[
 /// Whether some bundled font can show `c` (typst falls back to any font
 /// in the book that covers a character).
 pub fn covers(c: char) -> bool {
-    use typst::text::FontVariant;
-    c.is_whitespace()
-        || c.is_control()
-        || is_default_ignorable(c)
-        || fonts()
-            .book()
-            .select_fallback(None, FontVariant::default(), c.encode_utf8(&mut [0; 4]))
-            .is_some()
+    let covered = coverage()
+        .get(c as usize / 64)
+        .is_some_and(|bits| bits & (1 << (c as usize % 64)) != 0);
+    covered || c.is_whitespace() || c.is_control() || is_default_ignorable(c)
+}
+
+/// Every character some bundled font has a glyph for, one bit each, built
+/// once. typst's own test (`Coverage::contains`) walks a font's coverage
+/// runs one by one, thousands for a Japanese font: asked for every distinct
+/// character of every chapter, it took most of the conversion of a book.
+fn coverage() -> &'static [u64] {
+    static COVERAGE: OnceLock<Vec<u64>> = OnceLock::new();
+    COVERAGE.get_or_init(|| {
+        let mut bits = vec![0u64; (char::MAX as usize + 1).div_ceil(64)];
+        let book = fonts().book();
+        for info in (0..).map_while(|i| book.info(i)) {
+            for c in info.coverage.iter() {
+                if let Some(word) = bits.get_mut(c as usize / 64) {
+                    *word |= 1 << (c % 64);
+                }
+            }
+        }
+        bits
+    })
 }
 
 /// Characters that are never drawn (joiners, variation selectors, …).
@@ -116,6 +132,24 @@ impl Sources {
             }
         }
         id
+    }
+
+    /// [`Self::set_source`] for many sources: the new ones are parsed on
+    /// every core (parsing a book's chapters is most of the time renga
+    /// spends before typst lays them out).
+    pub fn set_sources(&mut self, sources: &[(&str, &str)]) {
+        let (known, new): (Vec<_>, Vec<_>) = sources
+            .iter()
+            .partition(|(path, _)| self.sources.contains_key(&file_id(path)));
+        for (path, text) in known {
+            self.set_source(path, text);
+        }
+        let parsed = crate::parallel::map(&new, |(path, text)| {
+            Source::new(file_id(path), text.to_string())
+        });
+        for source in parsed {
+            self.sources.insert(source.id(), source);
+        }
     }
 
     pub fn set_today(&mut self, date: Date) {
