@@ -172,6 +172,37 @@ pub fn label(slug: &str, lang: Lang, anchor: Option<&str>) -> String {
     }
 }
 
+/// Where each line of a text starts, to find locations without scanning
+/// the text from its start each time.
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        Self(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    /// [`location_of`], in the time of a binary search and one line.
+    fn location(&self, path: &str, text: &str, line: usize, col: usize, extra: usize) -> Location {
+        let starts = &self.0;
+        let line_start = starts
+            .get(line.saturating_sub(1))
+            .or(starts.last())
+            .copied()
+            .unwrap_or(0);
+        let mut offset = (line_start + col.saturating_sub(1) + extra).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = starts.partition_point(|&s| s <= offset);
+        let column = text[starts[line - 1]..offset].chars().count() + 1;
+        Location::new(path, line, column)
+    }
+}
+
 /// Location of a markdown (line, byte column) plus `extra` bytes.
 fn location_of(path: &str, text: &str, line: usize, col: usize, extra: usize) -> Location {
     let mut start = 0;
@@ -359,6 +390,7 @@ pub fn convert_redline(
         warned_chars: HashSet::new(),
         code_depth: 0,
         warned_depth: false,
+        lines: LineIndex::new(&text.text),
     };
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -418,6 +450,10 @@ struct Writer<'a, 'n> {
     /// is kept as typed.
     code_depth: usize,
     warned_depth: bool,
+    /// Where each line of the markdown starts: locations are found without
+    /// scanning the file from its start each time (quadratic in a long
+    /// chapter, which places every metric reference).
+    lines: LineIndex,
 }
 
 /// The resolving half of the conversion: what a metric reference, a link or
@@ -607,9 +643,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             out.push_str(&format!("[U+{:04X}]", c as u32));
             if self.warned_chars.insert(c) {
                 let at = match self.map.lookup(self.out.len()) {
-                    Some((line, col)) => {
-                        location_of(&self.text.path, &self.text.text, line, col, 0)
-                    }
+                    Some((line, col)) => self.location(line, col, 0),
                     None => Location::new(&self.text.path, 1, 1),
                 };
                 self.diagnostics.push(
@@ -632,13 +666,12 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     fn here(&self, node: Node<'n>) -> Location {
         let pos = node.data().sourcepos;
-        location_of(
-            &self.text.path,
-            &self.text.text,
-            pos.start.line,
-            pos.start.column,
-            0,
-        )
+        self.location(pos.start.line, pos.start.column, 0)
+    }
+
+    fn location(&self, line: usize, col: usize, extra: usize) -> Location {
+        self.lines
+            .location(&self.text.path, &self.text.text, line, col, extra)
     }
 
     fn error(&mut self, node: Node<'n>, code: &'static str, message: String) -> &mut Diagnostic {
@@ -1108,14 +1141,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                     len,
                 } => {
                     let pos = node.data().sourcepos.start;
-                    let at = location_of(
-                        &self.text.path,
-                        &self.text.text,
-                        pos.line,
-                        pos.column,
-                        offset,
-                    )
-                    .with_len(len);
+                    let at = self.location(pos.line, pos.column, offset).with_len(len);
                     self.metric(key, field, extra, at);
                 }
             }
@@ -1871,6 +1897,24 @@ mod tests {
         assert!(has_scheme("mailto:a@b"));
         assert!(!has_scheme("../a.md"));
         assert!(!has_scheme("c:")); // too short to be a scheme we honour; a drive letter
+    }
+
+    #[test]
+    fn the_line_index_finds_the_same_locations_as_a_scan() {
+        for text in ["", "a", "ab\ncd\n", "一二三\n\nxé\n四五", "\n\n\n"] {
+            let index = LineIndex::new(text);
+            for line in 1..6 {
+                for col in 1..8 {
+                    for extra in 0..4 {
+                        assert_eq!(
+                            index.location("f.md", text, line, col, extra),
+                            location_of("f.md", text, line, col, extra),
+                            "{text:?} {line}:{col}+{extra}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

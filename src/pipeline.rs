@@ -130,6 +130,9 @@ pub struct Prepared {
     pub sources: Sources,
     pub editions: Vec<Edition>,
     pub date: Date,
+    /// Each generated chapter module: its index in `converted` and the
+    /// chapter's in `project.chapters` (placing typst's diagnostics).
+    modules: HashMap<FileId, (usize, usize)>,
 }
 
 /// Loads, converts and templates the project for `editions`. Returns `None`
@@ -347,7 +350,24 @@ fn prepare_impl(
         *reuse = Some(sources);
         return None;
     }
+    let chapter_index: HashMap<&str, usize> = project
+        .chapters
+        .iter()
+        .enumerate()
+        .map(|(i, ch)| (ch.slug.as_str(), i))
+        .collect();
+    let modules = converted
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            Some((
+                file_id(&c.module),
+                (i, chapter_index.get(c.slug.as_str()).copied()?),
+            ))
+        })
+        .collect();
     Some(Prepared {
+        modules,
         project,
         converted,
         templates,
@@ -360,12 +380,12 @@ fn prepare_impl(
 
 /// Warns where the bilingual edition cannot align the two languages section by section.
 fn check_alignment(project: &Project, converted: &[Converted], diags: &mut Diagnostics) {
+    let by_text: HashMap<(&str, Lang), &Converted> = converted
+        .iter()
+        .map(|c| ((c.slug.as_str(), c.lang), c))
+        .collect();
     for chapter in &project.chapters {
-        let find = |lang| {
-            converted
-                .iter()
-                .find(|c| c.slug == chapter.slug && c.lang == lang)
-        };
+        let find = |lang| by_text.get(&(chapter.slug.as_str(), lang)).copied();
         let (Some(en), Some(ja)) = (find(Lang::En), find(Lang::Ja)) else {
             continue;
         };
@@ -717,13 +737,9 @@ impl Prepared {
     ) -> Option<Location> {
         let id = id?;
         let start = range.as_ref().map_or(0, |r| r.start);
-        if let Some(c) = self.converted.iter().find(|c| file_id(&c.module) == id) {
-            let text = self
-                .project
-                .chapters
-                .iter()
-                .find(|ch| ch.slug == c.slug)?
-                .text(c.lang)?;
+        if let Some(&(module, chapter)) = self.modules.get(&id) {
+            let c = &self.converted[module];
+            let text = self.project.chapters[chapter].text(c.lang)?;
             let mut loc = c.locate(&text.text, start);
             loc.len = 0;
             return Some(loc);
@@ -918,6 +934,10 @@ fn context<'a>(
 ) -> Context<'a> {
     let manifest = &project.manifest;
     let primary = edition.langs()[0];
+    let mut by_chapter: HashMap<&str, Vec<&Converted>> = HashMap::new();
+    for c in converted {
+        by_chapter.entry(c.slug.as_str()).or_default().push(c);
+    }
     let chapters = project
         .chapters
         .iter()
@@ -926,9 +946,10 @@ fn context<'a>(
                 .text(primary)
                 .or_else(|| ch.texts.values().next())
                 .map(|t| &t.front);
-            let texts = converted
-                .iter()
-                .filter(|c| c.slug == ch.slug)
+            let texts = by_chapter
+                .get(ch.slug.as_str())
+                .into_iter()
+                .flatten()
                 .map(|c| {
                     (
                         c.lang.code(),
