@@ -48,8 +48,11 @@ pub fn options() -> Options<'static> {
 /// conversion of a book whose links rarely name another chapter's heading.
 pub struct Anchors<'p> {
     texts: HashMap<(&'p str, Lang), &'p ChapterText>,
-    found: Mutex<HashMap<(String, Lang), Arc<HashSet<String>>>>,
+    found: Mutex<Found>,
 }
+
+/// Anchor sets found so far, by `(slug, lang)`.
+type Found = HashMap<(String, Lang), Arc<HashSet<String>>>;
 
 impl<'p> Anchors<'p> {
     /// Whether the report has this chapter text.
@@ -72,7 +75,7 @@ impl<'p> Anchors<'p> {
         set.contains(anchor)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Lang), Arc<HashSet<String>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Found> {
         self.found.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
