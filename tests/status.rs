@@ -274,6 +274,42 @@ fn a_chapter_path_leaving_chapters_is_refused() {
 }
 
 #[test]
+fn a_chapter_file_that_is_not_utf8_is_an_error_at_its_byte() {
+    let p = TestProject::new();
+    assert!(p.renga(&["translated", "01-intro"]).status.success());
+    let mut bytes = std::fs::read(p.path().join(JA)).unwrap();
+    let at = bytes.windows(3).position(|w| w == "利".as_bytes()).unwrap();
+    bytes[at + 1] = 0xff;
+    p.file(JA, bytes);
+
+    let out = p.renga(&["status", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let status = json(&out);
+    assert_eq!(status["chapters"][0]["state"], "error", "{status:#}");
+    assert_eq!(status["summary"]["missing"], 0);
+    assert_eq!(status["summary"]["error"], 1);
+    let d = &status["diagnostics"][0];
+    assert_eq!(d["file"], JA, "{status:#}");
+    // At the first byte that is not UTF-8: line 8, column 38.
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(8), Some(38)),
+        "{status:#}"
+    );
+
+    let out = p.renga(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains("missing ja.md"), "{}", stdout(&out));
+    assert!(stderr(&out).contains(JA), "{}", stderr(&out));
+    // Nothing is recorded from a chapter that cannot be read.
+    let before = record_text(&p);
+    let out = p.renga(&["translated", "01-intro"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(JA), "{}", stderr(&out));
+    assert_eq!(record_text(&p), before);
+}
+
+#[test]
 fn a_corrupt_record_is_a_diagnostic_and_its_chapter_stays_listed() {
     let p = TestProject::new();
     p.file("chapters/02-next/en.md", "## Next\n\nText.\n");
