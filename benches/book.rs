@@ -1,0 +1,381 @@
+//! `cargo bench --bench book`: renga at book scale, on a bilingual report
+//! generated from this repository's chapters (each copy's paragraphs numbered
+//! apart, so that typst cannot reuse one copy's layout for another).
+//!
+//! - `book`: about 500 pages per edition. The English and Japanese editions,
+//!   then all three, laid out one at a time (`--jobs 1`) and side by side
+//!   (`--jobs 2`): wall time, each stage, renga's own share, peak memory.
+//!   Targets: side by side at most 0.6 of one at a time; renga's own stages
+//!   (load, convert, templates, render, write) under 3% of the total; peak
+//!   memory of the three editions under 1.5 GB.
+//! - `report`: this repository's report, three editions, one at a time and
+//!   side by side (target: 1.2 s).
+//! - `growth`: 1×, 2× and 4× half the book (4×: 1,000+ pages per edition): renga's own stages, the translation status of every chapter,
+//!   `renga diff` between two versions, and the English edition's layout.
+//!   Each should grow about as the chapters do, never as their square.
+//!
+//! `cargo bench --bench book -- growth` runs one part. Set `RENGA_BOOK` to
+//! a project folder to measure another book instead of the generated one,
+//! `RENGA_BOOK_CHAPTERS` to generate another size.
+//! Compiles run the real binary in a fresh process, as CI would; times and
+//! peak memory come from `renga compile --timings`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use renga::diag::Diagnostics;
+use renga::pipeline::{self, Edition, Timings};
+use renga::translation::{self, Record, RecordBlock};
+
+mod common;
+use common::{chapter_dirs, copy_dir};
+
+/// Chapters of the generated book: about 500 pages per edition (this
+/// report's eight chapters take 35 English pages). `RENGA_BOOK_CHAPTERS`
+/// sets another number (a multiple of 2).
+fn book_chapters() -> usize {
+    std::env::var("RENGA_BOOK_CHAPTERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(128)
+}
+
+/// One `renga compile --timings` run.
+struct Run {
+    wall: Duration,
+    stages: Vec<(String, f64)>,
+    peak_mib: f64,
+    pages: Vec<(String, usize)>,
+}
+
+impl Run {
+    fn stage(&self, prefix: &str) -> f64 {
+        self.stages
+            .iter()
+            .filter(|(n, _)| n.starts_with(prefix))
+            .map(|s| s.1)
+            .sum()
+    }
+
+    /// renga's own stages: everything but typst's layout and PDF export.
+    fn own_ms(&self) -> f64 {
+        self.stages
+            .iter()
+            .filter(|(n, _)| !n.starts_with("layout") && !n.starts_with("pdf"))
+            .map(|s| s.1)
+            .sum()
+    }
+}
+
+fn compile(project: &Path, editions: &[&str], jobs: usize) -> Run {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renga"));
+    cmd.arg("compile")
+        .arg(project)
+        .arg("--out")
+        .arg(out.path())
+        .arg("--timings")
+        .arg("--quiet")
+        .arg("--jobs")
+        .arg(jobs.to_string());
+    for e in editions {
+        cmd.args(["--lang", e]);
+    }
+    let start = Instant::now();
+    let output = cmd.output().expect("renga runs");
+    let wall = start.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "renga compile failed:\n{stderr}");
+    let mut stages = Vec::new();
+    let mut peak_mib = 0.0;
+    for line in stderr.lines() {
+        let line = line.trim();
+        if let Some(mib) = line
+            .strip_prefix("peak memory")
+            .and_then(|l| l.strip_suffix(" MiB"))
+        {
+            peak_mib = mib.trim().parse().unwrap_or(0.0);
+        } else if let Some(l) = line.strip_suffix(" ms")
+            && let Some((name, ms)) = l.rsplit_once(' ')
+            && name.trim() != "wall"
+            && let Ok(ms) = ms.trim().parse()
+        {
+            stages.push((name.trim().to_string(), ms));
+        }
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("manifest.json")).unwrap()).unwrap();
+    let pages = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["edition"].as_str().unwrap().to_string(),
+                f["pages"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    Run {
+        wall,
+        stages,
+        peak_mib,
+        pages,
+    }
+}
+
+fn print_run(label: &str, run: &Run) {
+    let pages: Vec<String> = run.pages.iter().map(|(e, p)| format!("{e} {p}")).collect();
+    println!(
+        "  {label}: wall {:.2} s, peak memory {:.0} MiB, pages: {}",
+        run.wall.as_secs_f64(),
+        run.peak_mib,
+        pages.join(", ")
+    );
+    let stages: Vec<String> = run
+        .stages
+        .iter()
+        .map(|(n, ms)| format!("{n} {ms:.0}"))
+        .collect();
+    println!("    stages (ms): {}", stages.join(", "));
+    let wall_ms = run.wall.as_secs_f64() * 1000.0;
+    println!(
+        "    renga's own stages: {:.0} ms = {:.1}% of the wall time",
+        run.own_ms(),
+        100.0 * run.own_ms() / wall_ms
+    );
+}
+
+/// Sequential against side by side, for one set of editions.
+fn compare(project: &Path, editions: &[&str], label: &str) {
+    println!("{label}");
+    let one = compile(project, editions, 1);
+    print_run("--jobs 1", &one);
+    let two = compile(project, editions, 2);
+    print_run("--jobs 2", &two);
+    println!(
+        "  side by side / one at a time: {:.2}",
+        two.wall.as_secs_f64() / one.wall.as_secs_f64()
+    );
+}
+
+// ---- The generated book -------------------------------------------------
+
+/// A report of `count` chapters made from this repository's chapters in
+/// turn. Every paragraph of a copy starts with its own number (§7.12), so
+/// no two chapters have the same text and typst lays out each afresh.
+fn generate(root: &Path, dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::copy(root.join("report.toml"), dir.join("report.toml")).unwrap();
+    copy_dir(&root.join("data"), &dir.join("data"));
+    let sources = chapter_dirs(root);
+    for i in 0..count {
+        let source = &sources[i % sources.len()];
+        let name = source.file_name().unwrap().to_string_lossy();
+        let slug = name.split_once('-').map_or(name.as_ref(), |(_, s)| s);
+        let own = format!("{:03}-{slug}", i + 1);
+        let target = dir.join("chapters").join(&own);
+        copy_dir(source, &target);
+        // The originals' records do not match the numbered copies.
+        let _ = std::fs::remove_file(target.join(translation::RECORD));
+        for lang in ["en", "ja"] {
+            let file = target.join(format!("{lang}.md"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, number_paragraphs(&relink(&text, &own), i + 1)).unwrap();
+        }
+    }
+}
+
+/// Rewrites `](../NN-name/` links to `](../<own>/`, so that links between
+/// chapters stay valid in the copies.
+fn relink(text: &str, own: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("](../") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        if let Some(end) = rest.find('/') {
+            out.push_str(own);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Starts every paragraph (outside front matter, code and tables) with
+/// `§chapter.paragraph`.
+fn number_paragraphs(text: &str, chapter: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 4096);
+    let (mut front, mut fence, mut blank) = (false, false, true);
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t == "+++" && (i == 0 || front) {
+            front = !front;
+        } else if t.starts_with("```") {
+            fence = !fence;
+        }
+        let starts_paragraph =
+            blank && !front && !fence && t.chars().next().is_some_and(|c| c.is_alphabetic());
+        if starts_paragraph {
+            n += 1;
+            out.push_str(&format!("§{chapter}.{n} "));
+        }
+        out.push_str(line);
+        out.push('\n');
+        blank = t.is_empty();
+    }
+    out
+}
+
+/// Records every chapter's translation as in sync, then edits one
+/// paragraph of each English chapter, so that its Japanese block is stale.
+fn record_translations(dir: &Path) {
+    for chapter in chapter_dirs(dir) {
+        let read =
+            |lang: &str| std::fs::read_to_string(chapter.join(format!("{lang}.md"))).unwrap();
+        let (en, ja) = (
+            translation::units(&read("en")),
+            translation::units(&read("ja")),
+        );
+        let record = Record {
+            block: en
+                .iter()
+                .zip(&ja)
+                .map(|(e, j)| RecordBlock::new(e, j))
+                .collect(),
+        };
+        std::fs::write(chapter.join(translation::RECORD), record.to_toml()).unwrap();
+    }
+    edit(dir);
+}
+
+/// A new version: in every chapter, one English paragraph reworded and one
+/// added.
+fn edit(dir: &Path) {
+    for chapter in chapter_dirs(dir) {
+        let file = chapter.join("en.md");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.replacen(" the ", " the revised ", 1);
+        std::fs::write(&file, format!("{text}\nA paragraph added in review.\n")).unwrap();
+    }
+}
+
+fn prepare(dir: &Path, editions: &[Edition]) -> (Duration, Timings) {
+    let mut diags = Diagnostics::default();
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let prepared = pipeline::prepare(dir, editions, &mut diags, &mut timings);
+    let elapsed = start.elapsed();
+    assert!(
+        prepared.is_some(),
+        "{:?}",
+        diags.items.iter().find(|d| d.is_error())
+    );
+    (elapsed, timings)
+}
+
+fn growth(root: &Path) {
+    println!("growth: 1×, 2× and 4× {} chapters", book_chapters() / 2);
+    println!(
+        "  {:>5} {:>8} {:>10} {:>9} {:>9} {:>9} {:>11} {:>12}",
+        "scale", "chapters", "md (KB)", "prepare", "convert", "status", "diff", "layout en"
+    );
+    for scale in [1, 2, 4] {
+        let chapters = book_chapters() / 2 * scale;
+        let work = tempfile::tempdir().unwrap();
+        let (old, new) = (work.path().join("old"), work.path().join("new"));
+        generate(root, &old, chapters);
+        generate(root, &new, chapters);
+        record_translations(&new);
+        let bytes: u64 = chapter_dirs(&new)
+            .iter()
+            .flat_map(|c| ["en.md", "ja.md"].map(|f| c.join(f)))
+            .map(|f| f.metadata().unwrap().len())
+            .sum();
+
+        // Load, convert (with the stale blocks of every chapter), templates.
+        let (prepare_time, timings) = prepare(&new, &Edition::ALL);
+        let convert: Duration = timings
+            .stages
+            .iter()
+            .filter(|s| s.0 == "convert")
+            .map(|s| s.1)
+            .sum();
+
+        // Every chapter's translation state, as `renga status` computes it.
+        let mut diags = Diagnostics::default();
+        let project = renga::project::load(&new, &mut diags).unwrap();
+        let start = Instant::now();
+        let mut stale = 0;
+        for chapter in &project.chapters {
+            let record = Record::load(&project.root, &chapter.slug).unwrap();
+            if let translation::State::Recorded(f) =
+                translation::chapter_state(chapter, record.as_ref())
+            {
+                stale += f.iter().filter(|f| f.is_stale()).count();
+            }
+        }
+        let status = start.elapsed();
+        assert!(stale >= chapters, "every chapter has a stale block");
+
+        // `renga diff old new`: chapters, blocks and words.
+        let old_project = renga::project::load(&old, &mut diags).unwrap();
+        let start = Instant::now();
+        let report = renga::diff::compare("old", "new", &old_project, &project);
+        let diff = start.elapsed();
+        assert_eq!(report.chapters.len(), chapters);
+
+        let layout = compile(&new, &["en"], 1);
+        let pages = layout.pages.first().map_or(0, |p| p.1);
+        println!(
+            "  {:>4}× {:>8} {:>10} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>9.0}ms {:>6.0}ms ({pages} pages)",
+            scale,
+            chapters,
+            bytes / 1024,
+            ms(prepare_time),
+            ms(convert),
+            ms(status),
+            ms(diff),
+            layout.stage("layout"),
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument picks one part.
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!(
+        "machine: {} cores, renga {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        env!("CARGO_PKG_VERSION")
+    );
+    if "book".contains(filter.as_str()) {
+        let generated = tempfile::tempdir().unwrap();
+        let book: PathBuf = match std::env::var_os("RENGA_BOOK") {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                generate(root, generated.path(), book_chapters());
+                generated.path().to_path_buf()
+            }
+        };
+        compare(&book, &["en", "ja"], "book: English and Japanese editions");
+        compare(&book, &["en", "ja", "en-ja"], "book: all three editions");
+    }
+    if "report".contains(filter.as_str()) {
+        compare(root, &["en", "ja", "en-ja"], "this report: three editions");
+    }
+    if "growth".contains(filter.as_str()) {
+        growth(root);
+    }
+}
