@@ -1162,7 +1162,11 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             Err(e) => {
                 let (d, text) = *e;
-                self.diagnostics.push(d.at(at));
+                // A metric whose definition was reported broken is one
+                // problem, reported there.
+                if !(d.code == "metric-unknown" && self.metrics.is_broken(key)) {
+                    self.diagnostics.push(d.at(at));
+                }
                 escape::markup_into(&mut self.out, &text);
             }
         }

@@ -194,9 +194,20 @@ pub struct Metrics {
     pub topics: Vec<Topic>,
     pub list: Vec<Metric>,
     by_key: HashMap<String, usize>,
+    /// Keys of metrics that were reported as broken, and `agency.topic.`
+    /// prefixes of files that could not be read: references to them are not
+    /// reported again as unknown.
+    broken: Vec<String>,
 }
 
 impl Metrics {
+    /// Whether `key` names a metric whose definition was reported as broken.
+    pub fn is_broken(&self, key: &str) -> bool {
+        self.broken
+            .iter()
+            .any(|b| b == key || (b.ends_with('.') && key.starts_with(b.as_str())))
+    }
+
     pub fn get(&self, key: &str) -> Option<&Metric> {
         self.by_key.get(key).map(|&i| &self.list[i])
     }
@@ -643,12 +654,14 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                 continue;
             }
             let Some(text) = read(root, &rel, diags) else {
+                metrics.broken.push(format!("{agency}.{topic}."));
                 continue;
             };
             let file: MetricsFile = match toml::from_str(&text) {
                 Ok(file) => file,
                 Err(err) => {
                     diags.push(toml_error(&err, &rel, &text, 0));
+                    metrics.broken.push(format!("{agency}.{topic}."));
                     continue;
                 }
             };
@@ -657,6 +670,8 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                 let at = span_location(&rel, &text, spanned.span());
                 let entry = spanned.into_inner();
                 let key = format!("{agency}.{topic}.{}", entry.id);
+                // A metric reported here is not reported again where it is used.
+                metrics.broken.push(key.clone());
                 let as_of = match to_date(&entry.as_of, &rel, &text) {
                     Ok(d) => d,
                     Err(d) => {
@@ -716,6 +731,8 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                     );
                     continue;
                 }
+                // Sound after all: no longer among the broken.
+                metrics.broken.pop();
                 metrics.by_key.insert(key.clone(), metrics.list.len());
                 metrics.list.push(Metric {
                     key,

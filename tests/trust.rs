@@ -564,3 +564,27 @@ fn invalid_utf8_in_metrics_and_report_toml_is_located() {
     );
     assert_eq!(d["column"].as_u64(), Some(19));
 }
+
+#[test]
+fn a_broken_metrics_file_is_not_also_every_unknown_metric() {
+    let p = TestProject::new();
+    // The chapter cites sg.identity.users in both languages.
+    p.file(
+        "data/sg/identity.toml",
+        SG_IDENTITY.replace("value = 1234567", "value = \"many\""),
+    );
+    let diags = check_json(&p);
+    let found = errors(&diags);
+    assert_eq!(found.len(), 1, "{diags:?}");
+    assert_eq!(found[0]["code"], "toml");
+    assert_eq!(found[0]["file"], "data/sg/identity.toml");
+    // One bad entry: the same.
+    p.file(
+        "data/sg/identity.toml",
+        SG_IDENTITY.replace("source = \"Test source A\"", "source = \" \""),
+    );
+    let diags = check_json(&p);
+    let found = errors(&diags);
+    assert_eq!(found.len(), 1, "{diags:?}");
+    assert_eq!(found[0]["code"], "metric-source");
+}
