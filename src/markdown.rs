@@ -42,6 +42,17 @@ pub fn options() -> Options<'static> {
     o
 }
 
+/// [`options`] for one chapter text: YAML front matter (`---` at the very
+/// start, as static site generators write it) is front matter, not a rule
+/// and a heading.
+pub fn options_for(text: &str) -> Options<'static> {
+    let mut o = options();
+    if crate::project::split_yaml_front_matter(text).is_some() {
+        o.extension.front_matter_delimiter = Some("---".into());
+    }
+    o
+}
+
 /// Heading anchors of the chapter texts, so links between chapters can be
 /// checked. A text's headings are found the first time a link points into
 /// it: parsing every chapter a second time up front took a sixth of the
@@ -93,7 +104,7 @@ pub fn collect_anchors(project: &Project) -> Anchors<'_> {
 
 /// The anchors of a markdown text's top-level headings, as links name them.
 fn heading_anchors(markdown: &str) -> HashSet<String> {
-    let options = options();
+    let options = options_for(markdown);
     let arena = Arena::new();
     let root = parse_document(&arena, markdown, &options);
     let mut anchorizer = Anchorizer::new();
@@ -134,12 +145,16 @@ impl SourceMap {
     }
 }
 
-/// What the outline of a chapter looks like, for alignment and review.
+/// One headed section of a chapter, for the bilingual edition's pairing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionInfo {
+    /// Its heading level in the chapter's own edition (2 or deeper).
     pub level: u8,
     pub title: String,
+    /// The heading's line in the markdown file.
     pub line: usize,
+    /// What it holds that reads the same in both languages.
+    pub tokens: crate::pairing::Tokens,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +274,7 @@ pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
         },
         chapters: vec![chapter.clone()],
         metrics: Metrics::default(),
+        fonts: crate::fonts::Fonts::bundled(),
     };
     let anchors = collect_anchors(&project);
     convert(&project, &anchors, &chapter, &text)
@@ -319,7 +335,7 @@ pub fn top_nodes<'a>(root: &'a AstNode<'a>) -> Vec<&'a AstNode<'a>> {
 /// marks and that translation records pair up.
 pub fn top_blocks(markdown: &str) -> Vec<BlockInfo> {
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown, &options());
+    let root = parse_document(&arena, markdown, &options_for(markdown));
     top_nodes(root)
         .into_iter()
         .map(|n| {
@@ -372,7 +388,7 @@ pub fn convert_redline(
     redline: Option<&Redline>,
     stale: Option<&HashSet<usize>>,
 ) -> Converted {
-    let options = options();
+    let options = options_for(&text.text);
     let arena = Arena::new();
     let root = parse_document(&arena, &text.text, &options);
     let module = format!("/chapters/{}/{}.md.typ", chapter.slug, text.lang);
@@ -381,6 +397,8 @@ pub fn convert_redline(
         map: SourceMap::default(),
         diagnostics: Vec::new(),
         root: &project.root,
+        fonts: &project.fonts,
+        draft: project.manifest.layout.draft,
         metrics: &project.metrics,
         anchors,
         chapter,
@@ -394,6 +412,7 @@ pub fn convert_redline(
         code_depth: 0,
         warned_depth: false,
         lines: LineIndex::new(&text.text),
+        hidden: 0,
     };
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -417,15 +436,20 @@ pub fn convert_redline(
 type Node<'a> = &'a AstNode<'a>;
 
 /// The heading that is the chapter's title and leaves its body, if any.
-/// Without a front matter title, the first heading names the chapter. It
-/// leaves the body only when it opens the chapter: otherwise the text before
-/// it would move after it.
+/// Without a front matter title, the first heading names the chapter.
 fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {
     let first_heading = top
         .iter()
         .copied()
         .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
-    let opens = first_heading.is_some_and(|h| top.first().is_some_and(|f| std::ptr::eq(*f, h)));
+    // It leaves the body only when nothing a reader sees comes before it
+    // (comments, as translators leave them, do not count): otherwise the text
+    // before it would move after it.
+    let opens = first_heading.is_some_and(|h| {
+        top.iter()
+            .take_while(|n| !std::ptr::eq(**n, h))
+            .all(|n| is_invisible(n))
+    });
     if text.front.title.is_some() || !opens {
         None
     } else {
@@ -438,6 +462,9 @@ struct Writer<'a, 'n> {
     map: SourceMap,
     diagnostics: Vec<Diagnostic>,
     root: &'a Path,
+    fonts: &'a crate::fonts::Fonts,
+    /// Draft builds show a placeholder for a missing image.
+    draft: bool,
     metrics: &'a Metrics,
     anchors: &'a Anchors<'a>,
     chapter: &'a Chapter,
@@ -457,6 +484,8 @@ struct Writer<'a, 'n> {
     /// scanning the file from its start each time (quadratic in a long
     /// chapter, which places every metric reference).
     lines: LineIndex,
+    /// Depth of open `<rp>` tags, whose text ruby set above the base replaces.
+    hidden: usize,
 }
 
 /// The resolving half of the conversion: what a metric reference, a link or
@@ -470,6 +499,8 @@ pub(crate) struct Resolve<'a> {
     pub anchors: &'a Anchors<'a>,
     pub chapter: &'a Chapter,
     pub lang: Lang,
+    /// Draft builds: a missing image is a warning (and a placeholder).
+    pub draft: bool,
 }
 
 /// A `{{metric …}}` reference, resolved.
@@ -600,12 +631,16 @@ impl<'a, 'n> Writer<'a, 'n> {
             anchors: self.anchors,
             chapter: self.chapter,
             lang: self.text.lang,
+            draft: self.draft,
         }
     }
 
     /// Author text, escaped, with runs in the other language tagged as
     /// such: Japanese inside English text, Latin words inside Japanese.
     fn plain(&mut self, text: &str) {
+        if self.hidden > 0 {
+            return;
+        }
         let text = self.shown(text);
         let text = if self.code_depth > 0 {
             undo_smart_punctuation(&text).into()
@@ -630,15 +665,13 @@ impl<'a, 'n> Writer<'a, 'n> {
     /// `text` with every character no bundled font can show replaced by its
     /// code point, each reported once: a PDF/A file cannot hold it.
     fn shown<'t>(&mut self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        if text
-            .chars()
-            .all(|c| c.is_ascii() || crate::world::covers(c))
-        {
+        if text.chars().all(|c| c.is_ascii() || self.fonts.covers(c)) {
             return text.into();
         }
         let mut out = String::with_capacity(text.len());
+        let fonts = self.fonts;
         for c in text.chars() {
-            let covered = c.is_ascii() || crate::world::covers(c);
+            let covered = c.is_ascii() || fonts.covers(c);
             if covered {
                 out.push(c);
                 continue;
@@ -654,7 +687,8 @@ impl<'a, 'n> Writer<'a, 'n> {
                         "glyph-missing",
                         format!("no bundled font has the character {c} (U+{:04X}); it is shown as [U+{:04X}]", c as u32, c as u32),
                     )
-                    .at(at),
+                    .at(at)
+                    .hint(format!("put a font that has it (for example an OFL-licensed Noto font for its script, .ttf or .otf) in the project's {}/ folder; renga embeds it after its own fonts", crate::fonts::FOLDER)),
                 );
             }
         }
@@ -737,7 +771,10 @@ impl<'a, 'n> Writer<'a, 'n> {
         };
         self.out.push_str("]#label(");
         escape::string_into(&mut self.out, &label(&slug, lang, None));
-        self.out.push_str(")]\n#let sections = (\n[");
+        // `sections-with(levels)` sets each heading at the level given, so
+        // the bilingual edition can give a pair of headings one level;
+        // `sections` uses the chapter's own levels.
+        self.out.push_str(")]\n#let sections-with(levels) = (\n[");
 
         let base = top
             .iter()
@@ -750,7 +787,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             .unwrap_or(2);
         let mut previous = 1u8;
         let mut anchorizer = Anchorizer::new();
-        let mut sections = Vec::new();
+        let mut sections: Vec<SectionInfo> = Vec::new();
         let mut first_in_section = true;
         let count = top.len();
         for (index, node) in top.into_iter().enumerate() {
@@ -760,6 +797,15 @@ impl<'a, 'n> Writer<'a, 'n> {
                 _ => None,
             };
             let Some(level) = level else {
+                let before_heading = is_invisible(node)
+                    && node
+                        .next_sibling()
+                        .is_some_and(|n| matches!(n.data().value, NodeValue::Heading(_)));
+                if let Some(section) = sections.last_mut()
+                    && !before_heading
+                {
+                    crate::pairing::collect_tokens(node, &mut section.tokens);
+                }
                 if !first_in_section {
                     self.out.push_str("\n\n");
                 }
@@ -775,15 +821,26 @@ impl<'a, 'n> Writer<'a, 'n> {
             // Never skip a level: `#` then `###` becomes levels 2 then 3.
             let out_level = (level + 2).saturating_sub(base).clamp(2, previous + 1);
             previous = out_level;
+            let mut tokens = crate::pairing::Tokens::new();
+            crate::pairing::collect_tokens(node, &mut tokens);
+            // The comment a translator keeps the original heading in, just
+            // above it, belongs to this section.
+            if let Some(previous) = node.previous_sibling()
+                && is_invisible(previous)
+            {
+                crate::pairing::collect_tokens(previous, &mut tokens);
+            }
+            self.out.push_str("],\n[");
+            self.stale_mark(index);
+            self.mark(node);
+            self.out
+                .push_str(&format!("#heading(level: levels.at({}))[", sections.len()));
             sections.push(SectionInfo {
                 level: out_level,
                 title: plain_text(node),
                 line: node.data().sourcepos.start.line,
+                tokens,
             });
-            self.out.push_str("],\n[");
-            self.stale_mark(index);
-            self.mark(node);
-            self.out.push_str(&format!("#heading(level: {out_level})["));
             match self.redline.and_then(|r| r.changed.get(&index)) {
                 Some(tokens) => self.redline_tokens(tokens),
                 None if self.redline.is_some_and(|r| r.inserted.contains(&index)) => {
@@ -799,7 +856,11 @@ impl<'a, 'n> Writer<'a, 'n> {
             first_in_section = false;
         }
         self.removed_blocks(count, &mut first_in_section);
-        self.out.push_str("],\n)\n");
+        self.out.push_str("],\n)\n#let sections = sections-with((");
+        for s in &sections {
+            self.out.push_str(&format!("{}, ", s.level));
+        }
+        self.out.push_str("))\n");
         (title, sections)
     }
 
@@ -1094,11 +1155,11 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             i += 1;
         }
-        for tag in open_tags.drain(..) {
+        for tag in open_tags.drain(..).rev() {
             if matches!(tag.as_str(), "code" | "tt" | "samp" | "kbd") {
                 self.code_depth = self.code_depth.saturating_sub(1);
             }
-            self.out.push(']');
+            self.close_tag(&tag);
         }
     }
 
@@ -1336,9 +1397,24 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             Err(d) => {
                 let at = self.here(node);
+                let placeholder = d.code == "image-missing" && !d.is_error();
                 self.diagnostics.push(d.at(at));
-                // Keep the author's words visible even though the image is not.
-                self.plain(alt);
+                if placeholder {
+                    // A draft is reviewed before every figure is in: show
+                    // where it goes and what it will show.
+                    self.out.push_str(if block {
+                        "#renga-missing-image(block: true, "
+                    } else {
+                        "#renga-missing-image(block: false, "
+                    });
+                    escape::string_into(&mut self.out, url);
+                    self.out.push_str(", ");
+                    escape::string_into(&mut self.out, alt);
+                    self.out.push(')');
+                } else {
+                    // Keep the author's words visible even though the image is not.
+                    self.plain(alt);
+                }
             }
         }
     }
@@ -1346,19 +1422,21 @@ impl<'a, 'n> Writer<'a, 'n> {
 
 impl Resolve<'_> {
     /// The virtual path of an image referenced from this chapter, checked to
-    /// stay inside the project and to exist.
+    /// stay inside the project and to exist. A path starting with `/` starts
+    /// at the project root, as static site generators read it.
     pub fn image_path(&self, url: &str) -> Result<String, Diagnostic> {
         let decoded = percent_decode(url);
-        if decoded.starts_with('/')
-            || decoded.starts_with('\\')
-            || Path::new(&decoded).is_absolute()
-        {
+        let (base, relative) = match decoded.strip_prefix('/') {
+            Some(rest) if !rest.starts_with('/') => (String::new(), rest),
+            _ => (self.chapter.dir(), decoded.as_str()),
+        };
+        if relative.starts_with(['/', '\\']) || Path::new(relative).is_absolute() {
             return Err(
                 Diagnostic::error("image-path", format!("image path `{url}` is absolute"))
-                    .hint("reference images relative to the chapter file, e.g. `figure.svg`"),
+                    .hint("reference images relative to the chapter file (`figure.svg`) or to the project folder (`/images/figure.svg`)"),
             );
         }
-        let Some(rel) = normalize(&self.chapter.dir(), &decoded) else {
+        let Some(rel) = normalize(&base, relative) else {
             return Err(Diagnostic::error(
                 "image-outside",
                 format!("image path `{url}` leaves the project folder"),
@@ -1367,10 +1445,18 @@ impl Resolve<'_> {
         match crate::confine::Root::new(self.root).resolve(&rel) {
             Ok(_) => {}
             Err(crate::confine::ReadError::Missing { dangling: None }) => {
-                return Err(Diagnostic::error(
-                    "image-missing",
-                    format!("image `{url}` not found (looked for {rel})"),
-                ));
+                let d = if self.draft {
+                    Diagnostic::warning(
+                        "image-missing",
+                        format!(
+                            "image `{url}` not found (looked for {rel}); this draft shows a placeholder"
+                        ),
+                    )
+                } else {
+                    Diagnostic::error("image-missing", format!("image `{url}` not found (looked for {rel})"))
+                        .hint("add the image, or build a draft (`draft = true` in [layout]) to see a placeholder in its place")
+                };
+                return Err(d);
             }
             Err(err) => {
                 // Placed at the image in the chapter, naming the link.
@@ -1451,6 +1537,9 @@ impl<'a, 'n> Writer<'a, 'n> {
                 self.code_depth += 1;
             }
         }
+        if self.ruby_tag(node, tag, open) {
+            return;
+        }
         match tag.name.as_str() {
             "br" => self.out.push_str("#linebreak() "),
             "wbr" => {}
@@ -1492,10 +1581,9 @@ impl<'a, 'n> Writer<'a, 'n> {
                 }
                 if tag.closing {
                     if let Some(pos) = open.iter().rposition(|t| t == name) {
-                        for _ in pos..open.len() {
-                            self.out.push(']');
+                        for tag in open.drain(pos..).rev() {
+                            self.close_tag(&tag);
                         }
-                        open.truncate(pos);
                     }
                 } else if !tag.self_closing
                     && open.len() < 8
@@ -1544,9 +1632,67 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             rest = &rest[next..];
         }
-        for _ in open {
-            self.out.push(']');
+        for tag in open.into_iter().rev() {
+            self.close_tag(&tag);
         }
+    }
+
+    /// Closes what an open HTML tag (as [`Writer::tag`] keeps them) opened.
+    fn close_tag(&mut self, name: &str) {
+        match name {
+            // A base without a reading: the base alone.
+            "ruby" => self.out.push_str("][]"),
+            "rp" => self.hidden = self.hidden.saturating_sub(1),
+            _ => self.out.push(']'),
+        }
+    }
+
+    /// Ruby (`<ruby>base<rp>(</rp><rt>reading</rt><rp>)</rp></ruby>`): each
+    /// base and its reading become one `renga-ruby[base][reading]`; `<rp>`
+    /// holds the parentheses for readers without ruby, which ruby set above
+    /// the base does not need. Returns false for tags that are not ruby's.
+    fn ruby_tag(&mut self, node: Node<'n>, tag: &Tag, open: &mut Vec<String>) -> bool {
+        let name = tag.name.as_str();
+        if !matches!(name, "ruby" | "rt" | "rp") {
+            return false;
+        }
+        // An `<rp>` left open ends where the next ruby part starts.
+        if (name != "rp" || tag.closing) && open.last().is_some_and(|t| t == "rp") {
+            open.pop();
+            self.close_tag("rp");
+            if name == "rp" {
+                return true;
+            }
+        }
+        let top = open.last().cloned();
+        match (name, tag.closing, top.as_deref()) {
+            ("ruby", false, _) if open.len() < 8 && !self.too_deep(node) => {
+                self.out.push_str("#renga-ruby[");
+                open.push("ruby".into());
+            }
+            ("rt", false, Some("ruby")) => {
+                self.out.push_str("][");
+                *open.last_mut().expect("ruby is open") = "rt".into();
+            }
+            ("rt", true, Some("rt")) => {
+                // Text after a reading is the next base.
+                self.out.push_str("]#renga-ruby[");
+                *open.last_mut().expect("rt is open") = "ruby".into();
+            }
+            ("rp", false, Some("ruby" | "rt")) => {
+                self.hidden += 1;
+                open.push("rp".into());
+            }
+            ("ruby", true, _) => {
+                if let Some(pos) = open.iter().rposition(|t| t == "ruby" || t == "rt") {
+                    for tag in open.drain(pos..).rev() {
+                        self.close_tag(&tag);
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
     }
 }
 
@@ -1757,6 +1903,34 @@ pub fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
         }
     }
     out
+}
+
+/// Whether a top-level block shows nothing to a reader: an HTML block of
+/// comments and empty tags (`<!-- … -->`, `<a name="x"></a>`).
+fn is_invisible<'a>(node: &'a AstNode<'a>) -> bool {
+    let NodeValue::HtmlBlock(html) = &node.data().value else {
+        return false;
+    };
+    let mut rest = html.literal.as_str();
+    while let Some(c) = rest.chars().next() {
+        if c.is_whitespace() {
+            rest = &rest[c.len_utf8()..];
+        } else if let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |i| &comment[i + 3..]);
+        } else if rest.starts_with('<')
+            && let Some(end) = rest.find('>')
+            && let Some(tag) = Tag::parse(&rest[..=end])
+            && !matches!(
+                tag.name.as_str(),
+                "img" | "hr" | "br" | "input" | "svg" | "video" | "audio" | "iframe" | "object"
+            )
+        {
+            rest = &rest[end + 1..];
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// The first (or last) character a node shows, looking into its children.

@@ -19,6 +19,7 @@ use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::format;
 use crate::lang::{Lang, Localized};
 use crate::markdown::{self, Converted};
+use crate::pairing::{self, Pairing};
 use crate::project::{self, Date, Metric, Project};
 use crate::template::{Rendered, Templates};
 use crate::translation;
@@ -274,9 +275,11 @@ fn prepare_impl(
     for c in &converted {
         diags.extend(c.diagnostics.iter().cloned());
     }
-    if editions.contains(&Edition::Bilingual) {
-        check_alignment(&project, &converted, diags);
-    }
+    let pairings = if editions.contains(&Edition::Bilingual) {
+        pair_sections(&project, &converted, diags)
+    } else {
+        HashMap::new()
+    };
 
     let templates = match timings.record("templates", || Templates::load(&project.root)) {
         Ok(t) => t,
@@ -290,9 +293,10 @@ fn prepare_impl(
         Some(mut sources) => {
             sources.reset_files();
             sources.set_today(date);
+            sources.set_fonts(project.fonts.clone());
             sources
         }
-        None => Sources::new(&project.root, date),
+        None => Sources::new(&project.root, date, project.fonts.clone()),
     };
     let mut rendered = HashMap::new();
     let ok = timings.record("render", || {
@@ -300,6 +304,7 @@ fn prepare_impl(
         let prelude_ctx = minijinja::Value::from(minijinja::value::Serde(context(
             &project,
             &converted,
+            &pairings,
             Edition::En,
             date,
             &redline.summary,
@@ -318,6 +323,7 @@ fn prepare_impl(
             let ctx = minijinja::Value::from(minijinja::value::Serde(context(
                 &project,
                 &converted,
+                &pairings,
                 edition,
                 date,
                 &redline.summary,
@@ -378,8 +384,14 @@ fn prepare_impl(
     })
 }
 
-/// Warns where the bilingual edition cannot align the two languages section by section.
-fn check_alignment(project: &Project, converted: &[Converted], diags: &mut Diagnostics) {
+/// Pairs each chapter's sections for the bilingual edition, warning where
+/// a section stands alone or a pairing rests on structure only.
+fn pair_sections(
+    project: &Project,
+    converted: &[Converted],
+    diags: &mut Diagnostics,
+) -> HashMap<String, Pairing> {
+    let mut out = HashMap::new();
     let by_text: HashMap<(&str, Lang), &Converted> = converted
         .iter()
         .map(|c| ((c.slug.as_str(), c.lang), c))
@@ -389,30 +401,20 @@ fn check_alignment(project: &Project, converted: &[Converted], diags: &mut Diagn
         let (Some(en), Some(ja)) = (find(Lang::En), find(Lang::Ja)) else {
             continue;
         };
-        let levels = |c: &Converted| c.sections.iter().map(|s| s.level).collect::<Vec<_>>();
-        if levels(en) != levels(ja) {
-            let first_diff = en
-                .sections
-                .iter()
-                .zip(&ja.sections)
-                .position(|(a, b)| a.level != b.level);
-            let line = first_diff.map(|i| ja.sections[i].line).unwrap_or(1);
-            diags.push(
-                Diagnostic::warning(
-                    "sections-misaligned",
-                    format!(
-                        "{} has {} sections and {} has {}, or their levels differ: the bilingual edition pairs them in order",
-                        en.path,
-                        en.sections.len(),
-                        ja.path,
-                        ja.sections.len()
-                    ),
-                )
-                .at(Location::new(&ja.path, line, 1))
-                .hint("give both languages the same headings in the same order"),
-            );
-        }
+        let (pairing, d) = pairing::pair(
+            pairing::Side {
+                path: &en.path,
+                sections: &en.sections,
+            },
+            pairing::Side {
+                path: &ja.path,
+                sections: &ja.sections,
+            },
+        );
+        diags.extend(d);
+        out.insert(chapter.slug.clone(), pairing);
     }
+    out
 }
 
 fn metrics_json(metrics: &[Metric]) -> Vec<u8> {
@@ -704,6 +706,7 @@ impl Prepared {
             hasher.update(&c.source);
         }
         hasher.update(metrics_json(&self.project.metrics.list));
+        hasher.update(self.project.fonts.digest);
         let digest = hasher.finalize();
         digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
@@ -828,6 +831,8 @@ struct ChapterCtx<'a> {
     lead: Option<&'a project::Agency>,
     /// By language code: the module to import and the chapter's title.
     texts: HashMap<&'static str, TextCtx>,
+    /// The bilingual edition's rows and heading levels (see `pairing`).
+    pairing: Option<&'a Pairing>,
 }
 
 #[derive(Serialize)]
@@ -928,6 +933,7 @@ fn both(f: impl Fn(Lang) -> String) -> Localized {
 fn context<'a>(
     project: &'a Project,
     converted: &[Converted],
+    pairings: &'a HashMap<String, Pairing>,
     edition: Edition,
     date: Date,
     redline: &'a [RedlineEntry],
@@ -969,6 +975,7 @@ fn context<'a>(
                     .and_then(|f| f.lead.as_deref())
                     .and_then(|id| project.agency(id)),
                 texts,
+                pairing: pairings.get(&ch.slug),
             }
         })
         .collect();

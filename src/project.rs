@@ -245,6 +245,8 @@ pub struct Project {
     pub manifest: Manifest,
     pub chapters: Vec<Chapter>,
     pub metrics: Metrics,
+    /// The bundled fonts, then the project's own from `fonts/`.
+    pub fonts: std::sync::Arc<crate::fonts::Fonts>,
 }
 
 impl Project {
@@ -282,11 +284,13 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
     let manifest = load_manifest(root, diags)?;
     let chapters = load_chapters(root, &manifest, diags);
     let metrics = load_metrics(root, &manifest, diags);
+    let fonts = crate::fonts::Fonts::load(root, diags);
     Some(Project {
         root: root.to_path_buf(),
         manifest,
         chapters,
         metrics,
+        fonts,
     })
 }
 
@@ -434,6 +438,120 @@ fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
     })
 }
 
+/// Splits `---`-delimited YAML front matter (as Jekyll, Hugo and Zola write
+/// it) off a chapter. Returns the YAML text and its byte offset in the file,
+/// or `None` without it.
+pub fn split_yaml_front_matter(text: &str) -> Option<(&str, usize)> {
+    let rest = text.strip_prefix("---")?;
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))?;
+    let start = text.len() - rest.len();
+    let mut pos = start;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            return Some((&text[start..pos], start));
+        }
+        pos += line.len();
+    }
+    None
+}
+
+/// Reads YAML front matter: its `title`; every other key is reported once,
+/// since renga has no use for it (and never prints it).
+fn yaml_front_matter(
+    yaml: &str,
+    offset: usize,
+    rel: &str,
+    text: &str,
+    diags: &mut Diagnostics,
+) -> FrontMatter {
+    use serde_norway::Value;
+    let value: Value = match serde_norway::from_str(yaml) {
+        Ok(v) => v,
+        Err(err) => {
+            let at = err.location().map_or(offset, |l| offset + l.index());
+            diags.push(
+                Diagnostic::error("front-matter", format!("YAML front matter: {err}"))
+                    .at(Location::from_offset(rel, text, at)),
+            );
+            return FrontMatter::default();
+        }
+    };
+    let mapping = match value {
+        Value::Mapping(m) => m,
+        Value::Null => return FrontMatter::default(),
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "front-matter",
+                    "YAML front matter must be `key: value` lines",
+                )
+                .at(Location::from_offset(rel, text, offset)),
+            );
+            return FrontMatter::default();
+        }
+    };
+    // The place of a key, for diagnostics: the line that starts with it.
+    let key_at = |key: &str| {
+        let mut pos = offset;
+        for line in yaml.split_inclusive('\n') {
+            if line.trim_start().starts_with(key) {
+                return Location::from_offset(
+                    rel,
+                    text,
+                    pos + (line.len() - line.trim_start().len()),
+                );
+            }
+            pos += line.len();
+        }
+        Location::from_offset(rel, text, offset)
+    };
+    let mut front = FrontMatter::default();
+    let mut unused = Vec::new();
+    for (key, value) in mapping {
+        let key = match key {
+            Value::String(k) => k,
+            other => serde_norway::to_string(&other)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        };
+        if key != "title" {
+            unused.push(key);
+            continue;
+        }
+        match value {
+            Value::String(t) => front.title = Some(t),
+            Value::Number(n) => front.title = Some(n.to_string()),
+            Value::Bool(b) => front.title = Some(b.to_string()),
+            _ => diags.push(
+                Diagnostic::error(
+                    "front-matter",
+                    "`title` in the YAML front matter must be text",
+                )
+                .at(key_at("title")),
+            ),
+        }
+    }
+    if let Some(first) = unused.first() {
+        let list = unused
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        diags.push(
+            Diagnostic::warning(
+                "front-matter-ignored",
+                format!("YAML front matter keys renga does not use are ignored: {list}"),
+            )
+            .at(key_at(first))
+            .hint("renga reads `title` from YAML front matter; authors and lead go in `+++` TOML front matter"),
+        );
+    }
+    front
+}
+
 /// Splits `+++`-delimited front matter off a chapter. Returns the TOML text
 /// and its byte offset in the file, or `None` without front matter.
 pub fn split_front_matter(text: &str) -> Option<(&str, usize)> {
@@ -496,8 +614,10 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
                 broken = true;
                 continue;
             };
-            let front = match split_front_matter(&text) {
-                None if text.starts_with("+++") => {
+            let yaml = split_yaml_front_matter(&text);
+            let front = match (split_front_matter(&text), yaml) {
+                (None, Some((yaml, offset))) => yaml_front_matter(yaml, offset, &rel, &text, diags),
+                (None, None) if text.starts_with("+++") => {
                     diags.push(
                         Diagnostic::error(
                             "front-matter",
@@ -508,8 +628,8 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
                     broken = true;
                     continue;
                 }
-                None => FrontMatter::default(),
-                Some((toml_text, offset)) => match toml::from_str::<FrontMatter>(toml_text) {
+                (None, None) => FrontMatter::default(),
+                (Some((toml_text, offset)), _) => match toml::from_str::<FrontMatter>(toml_text) {
                     Ok(front) => front,
                     Err(err) => {
                         // Reported; the chapter's text still counts as there.

@@ -47,7 +47,7 @@ pub type Expand<'a> = Option<(&'a Metrics, Lang)>;
 /// records pair. A list or table is one block, its items and rows in a line.
 pub fn top_units(markdown_text: &str, expand: Expand) -> Vec<Block> {
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown_text, &markdown::options());
+    let root = parse_document(&arena, markdown_text, &markdown::options_for(markdown_text));
     let infos = markdown::top_blocks(markdown_text);
     markdown::top_nodes(root)
         .into_iter()
@@ -78,7 +78,7 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
         });
     }
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown_text, &markdown::options());
+    let root = parse_document(&arena, markdown_text, &markdown::options_for(markdown_text));
     let tops = top_units(markdown_text, expand);
     let mut index = 0;
     for node in root.children() {

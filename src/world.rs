@@ -1,85 +1,23 @@
 //! The typst `World` renga compiles in: generated sources served from memory,
 //! the project's files (images) read from disk but never from outside the
-//! project, only bundled fonts, and the report's own date as "today".
+//! project, the bundled fonts and the project's own (never the machine's),
+//! and the report's own date as "today".
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
+
+use crate::fonts::Fonts;
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
-use typst_kit::fonts::FontStore;
 
 use crate::confine;
 use crate::project::Date;
-
-/// The fonts renga typesets with: typst's own (Libertinus Serif, New
-/// Computer Modern, DejaVu Sans Mono) and the bundled Noto JP families.
-/// Fonts installed on the machine are never used, so output is the same
-/// everywhere.
-pub fn fonts() -> &'static FontStore {
-    static FONTS: OnceLock<FontStore> = OnceLock::new();
-    FONTS.get_or_init(|| {
-        let mut store = FontStore::new();
-        store.extend(typst_kit::fonts::embedded());
-        for data in BUNDLED_FONTS {
-            for font in Font::iter(Bytes::new(*data)) {
-                let info = font.info().clone();
-                store.push((font, info));
-            }
-        }
-        store
-    })
-}
-
-const BUNDLED_FONTS: &[&[u8]] = &[
-    include_bytes!("../fonts/NotoSerifJP-Regular.ttf"),
-    include_bytes!("../fonts/NotoSerifJP-Bold.ttf"),
-    include_bytes!("../fonts/NotoSansJP-Regular.ttf"),
-    include_bytes!("../fonts/NotoSansJP-Bold.ttf"),
-    include_bytes!("../fonts/NotoEmoji-Regular.ttf"),
-];
-
-/// Whether some bundled font can show `c` (typst falls back to any font
-/// in the book that covers a character).
-pub fn covers(c: char) -> bool {
-    let covered = coverage()
-        .get(c as usize / 64)
-        .is_some_and(|bits| bits & (1 << (c as usize % 64)) != 0);
-    covered || c.is_whitespace() || c.is_control() || is_default_ignorable(c)
-}
-
-/// Every character some bundled font has a glyph for, one bit each, built
-/// once. typst's own test (`Coverage::contains`) walks a font's coverage
-/// runs one by one, thousands for a Japanese font: asked for every distinct
-/// character of every chapter, it took most of the conversion of a book.
-fn coverage() -> &'static [u64] {
-    static COVERAGE: OnceLock<Vec<u64>> = OnceLock::new();
-    COVERAGE.get_or_init(|| {
-        let mut bits = vec![0u64; (char::MAX as usize + 1).div_ceil(64)];
-        let book = fonts().book();
-        for info in (0..).map_while(|i| book.info(i)) {
-            for c in info.coverage.iter() {
-                if let Some(word) = bits.get_mut(c as usize / 64) {
-                    *word |= 1 << (c % 64);
-                }
-            }
-        }
-        bits
-    })
-}
-
-/// Characters that are never drawn (joiners, variation selectors, …).
-fn is_default_ignorable(c: char) -> bool {
-    matches!(c as u32,
-        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
-        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
-        | 0xFEFF | 0xFFA0 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
-}
 
 /// The file id of a virtual path in the project, e.g. `/chapters/a/en.md.typ`.
 pub fn file_id(path: &str) -> FileId {
@@ -100,10 +38,11 @@ pub struct Sources {
     /// Files read from the project folder during this compile.
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
     today: Datetime,
+    fonts: Arc<Fonts>,
 }
 
 impl Sources {
-    pub fn new(root: &Path, date: Date) -> Self {
+    pub fn new(root: &Path, date: Date, fonts: Arc<Fonts>) -> Self {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let today = Datetime::from_ymd(i32::from(date.year), date.month, date.day)
             .unwrap_or_else(|| Datetime::from_ymd(1970, 1, 1).expect("valid date"));
@@ -114,6 +53,14 @@ impl Sources {
             data: HashMap::new(),
             files: Mutex::new(HashMap::new()),
             today,
+            fonts,
+        }
+    }
+
+    /// The fonts to typeset with, when the project's own may have changed.
+    pub fn set_fonts(&mut self, fonts: Arc<Fonts>) {
+        if fonts.digest != self.fonts.digest {
+            self.fonts = fonts;
         }
     }
 
@@ -217,7 +164,7 @@ impl World for EditionWorld<'_> {
     }
 
     fn book(&self) -> &LazyHash<FontBook> {
-        fonts().book()
+        self.sources.fonts.book()
     }
 
     fn main(&self) -> FileId {
@@ -258,7 +205,7 @@ impl World for EditionWorld<'_> {
     }
 
     fn font(&self, index: usize) -> Option<Font> {
-        fonts().font(index)
+        self.sources.fonts.font(index)
     }
 
     fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {

@@ -37,7 +37,7 @@ fn html_words(html: &str) -> Vec<String> {
     let text: String = decode_html(&text)
         .chars()
         .map(|c| {
-            if renga::world::covers(c) {
+            if renga::fonts::Fonts::bundled().covers(c) {
                 c.to_string()
             } else {
                 format!("[U+{:04X}]", c as u32)

@@ -104,7 +104,7 @@ struct Words {
 
 fn document_words(markdown: &str) -> Words {
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown, &renga::markdown::options());
+    let root = parse_document(&arena, markdown, &renga::markdown::options_for(markdown));
     let mut definitions = HashMap::new();
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -150,6 +150,9 @@ struct Seen {
     code: Vec<String>,
     /// Names of the footnotes referenced, in order.
     footnotes: Vec<String>,
+    /// Inside a ruby annotation (`<rt>`, `<rp>`): set above the line or
+    /// left out, not read with the text.
+    annotation: bool,
 }
 
 impl Seen {
@@ -158,7 +161,7 @@ impl Seen {
     /// laid-out text is compared without spaces).
     fn node<'a>(&mut self, node: &'a AstNode<'a>) {
         match &node.data().value {
-            NodeValue::Text(t) => self.text.push_str(t),
+            NodeValue::Text(t) if !self.annotation => self.text.push_str(t),
             NodeValue::Code(c) => {
                 self.text.push_str(&c.literal);
                 self.code.push(c.literal.clone());
@@ -167,8 +170,12 @@ impl Seen {
                 self.text.push_str(&c.literal);
                 self.code.push(c.literal.clone());
             }
-            NodeValue::HtmlBlock(h) => self.text.push_str(&html_text(&h.literal)),
-            NodeValue::HtmlInline(h) => self.text.push_str(&html_text(h)),
+            NodeValue::HtmlBlock(h) => self.text.push_str(&html_text(&h.literal, false).0),
+            NodeValue::HtmlInline(h) => {
+                let (text, annotation) = html_text(h, self.annotation);
+                self.text.push_str(&text);
+                self.annotation = annotation;
+            }
             NodeValue::FootnoteReference(r) => self.footnotes.push(r.name.clone()),
             NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_) => {}
             _ => {
@@ -190,8 +197,10 @@ impl Seen {
 }
 
 /// The text a reader sees of raw HTML: comments and tags are not text,
-/// except an `<img>`'s alt text; entities are decoded.
-fn html_text(html: &str) -> String {
+/// except an `<img>`'s alt text; entities are decoded. A ruby annotation
+/// (`<rt>`, `<rp>`) is not read with the text: `annotation` says whether the
+/// HTML starts inside one, and the result whether it ends inside one.
+fn html_text(html: &str, mut annotation: bool) -> (String, bool) {
     let mut out = String::new();
     let mut rest = html;
     while let Some(c) = rest.chars().next() {
@@ -210,6 +219,9 @@ fn html_text(html: &str) -> String {
                 .split(|c: char| c.is_whitespace() || c == '/' || c == '>')
                 .next()
                 .unwrap_or("");
+            if ["rt", "rp"].iter().any(|n| name.eq_ignore_ascii_case(n)) {
+                annotation = !tag.starts_with("</");
+            }
             if name.eq_ignore_ascii_case("img")
                 && let Some(alt) = attr(tag, "alt")
             {
@@ -221,10 +233,12 @@ fn html_text(html: &str) -> String {
             continue;
         }
         let next = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
-        out.push_str(&decode_html(&rest[..next]));
+        if !annotation {
+            out.push_str(&decode_html(&rest[..next]));
+        }
         rest = &rest[next..];
     }
-    out
+    (out, annotation)
 }
 
 /// The text inside each `<!-- … -->` of raw HTML.
@@ -574,11 +588,11 @@ fn every_fixture_is_tested_and_has_its_licence_noted() {
 #[test]
 fn words_model_what_a_reader_sees() {
     let w = document_words(
-        "a <!-- hidden --> *b* `c`\n\n<div title=\"no\">d &amp; e<img src=\"x.png\" alt=\"f g\"></div>\n\n```\nh\n```\n\n![i](j.png) k[^n]\n\n[^n]: l\n",
+        "a <!-- hidden --> *b* `c`\n\n<div title=\"no\">d &amp; e<img src=\"x.png\" alt=\"f g\"></div>\n\n```\nh\n```\n\n![i](j.png) k[^n] <ruby>m<rp>(</rp><rt>reading</rt><rp>)</rp></ruby>\n\n[^n]: l\n",
     );
     assert_eq!(
         w.body.words,
-        ["a", "b", "c", "d", "e", "f", "g", "h", "i", "k"]
+        ["a", "b", "c", "d", "e", "f", "g", "h", "i", "k", "m"]
     );
     assert_eq!(w.body.code, ["c", "h\n"]);
     assert_eq!(

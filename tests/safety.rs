@@ -46,6 +46,7 @@ fn typeset(markup: &str) -> Result<String, String> {
             month: 1,
             day: 1,
         },
+        renga::fonts::Fonts::bundled(),
     );
     let source = format!(
         "#set page(width: 12cm, height: auto, margin: 1cm)\n#set text(font: (\"Libertinus Serif\", \"Noto Serif JP\"), hyphenate: false)\n#set par(justify: false)\n{markup}\n"
