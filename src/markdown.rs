@@ -1547,7 +1547,10 @@ impl<'a, 'n> Writer<'a, 'n> {
                 let src = tag.attr("src").unwrap_or_default();
                 let alt = tag.attr("alt").unwrap_or_default();
                 let title = tag.attr("title").unwrap_or_default();
-                self.image(node, &src, &alt, &title, false);
+                // An `<img>` standing in an HTML block, as documentation sets
+                // its figures, is a figure, not a glyph-sized inline image.
+                let block = open.is_empty() && matches!(node.data().value, NodeValue::HtmlBlock(_));
+                self.image(node, &src, &alt, &title, block);
             }
             "a" if !tag.closing && open.len() < 8 && !self.too_deep(node) => {
                 let href = tag.attr("href").unwrap_or_default();

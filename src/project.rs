@@ -440,7 +440,8 @@ fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
 
 /// Splits `---`-delimited YAML front matter (as Jekyll, Hugo and Zola write
 /// it) off a chapter. Returns the YAML text and its byte offset in the file,
-/// or `None` without it.
+/// or `None` without it. Front matter is `key: value` lines: a document that
+/// opens with a rule and a setext heading (`---`, `Foo`, `---`) is markdown.
 pub fn split_yaml_front_matter(text: &str) -> Option<(&str, usize)> {
     let rest = text.strip_prefix("---")?;
     let rest = rest
@@ -450,7 +451,20 @@ pub fn split_yaml_front_matter(text: &str) -> Option<(&str, usize)> {
     let mut pos = start;
     for line in rest.split_inclusive('\n') {
         if line.trim_end() == "---" {
-            return Some((&text[start..pos], start));
+            let yaml = &text[start..pos];
+            let first = yaml
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with('#'));
+            let keyed = first.is_none_or(|l| {
+                l.split_once(':').is_some_and(|(key, _)| {
+                    !key.is_empty()
+                        && key.chars().all(|c| {
+                            c.is_alphanumeric() || matches!(c, '_' | '-' | '"' | '\'' | ' ')
+                        })
+                })
+            });
+            return keyed.then_some((yaml, start));
         }
         pos += line.len();
     }
@@ -882,6 +896,16 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_front_matter_is_key_value_lines() {
+        let (yaml, offset) = split_yaml_front_matter("---\ntitle: A\n---\n# Body\n").unwrap();
+        assert_eq!((yaml, offset), ("title: A\n", 4));
+        assert!(split_yaml_front_matter("---\n---\nText\n").is_some());
+        // CommonMark's rule and setext heading, not front matter.
+        assert!(split_yaml_front_matter("---\nFoo\n---\nBar\n").is_none());
+        assert!(split_yaml_front_matter("---\ntitle: never closed\n").is_none());
+    }
 
     #[test]
     fn front_matter_is_split_with_its_offset() {

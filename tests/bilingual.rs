@@ -675,3 +675,49 @@ fn pdf_fonts(path: &Path) -> String {
         .expect("pdffonts (poppler-utils) is installed");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The widest space between two words in the text items of `doc` that lie
+/// inside a table cell, in ems of their font.
+fn widest_space_in_table(doc: &PagedDocument) -> f64 {
+    use typst::introspection::Tag;
+    use typst::model::TableCell;
+    fn walk(frame: &Frame, cells: &mut Vec<typst::introspection::Location>, widest: &mut f64) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(g) => walk(&g.frame, cells, widest),
+                FrameItem::Tag(Tag::Start(content, _)) if content.is::<TableCell>() => {
+                    cells.extend(content.location());
+                }
+                FrameItem::Tag(Tag::End(location, ..)) => cells.retain(|l| l != location),
+                FrameItem::Text(t) if !cells.is_empty() => {
+                    for g in &t.glyphs {
+                        let range = usize::from(g.range.start)..usize::from(g.range.end);
+                        if t.text.get(range) == Some(" ") {
+                            *widest = widest.max(g.x_advance.get());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut widest = 0.0;
+    for page in doc.pages() {
+        walk(&page.frame, &mut Vec::new(), &mut widest);
+    }
+    widest
+}
+
+#[test]
+fn narrow_table_cells_are_set_ragged() {
+    let p = project();
+    let cell = "Interoperable credentials let a resident prove eligibility once and reuse the verified proof across agencies";
+    p.file(
+        "chapters/01-table/en.md",
+        format!("# Table\n\n| A | B | C | D |\n| --- | --- | --- | --- |\n| {cell} | {cell} | {cell} | {cell} |\n"),
+    );
+    let doc = layout(&p, Edition::En);
+    let widest = widest_space_in_table(&doc);
+    // A justified narrow cell stretches its spaces well beyond a word space.
+    assert!(widest > 0.0 && widest < 0.4, "widest space {widest} em");
+}

@@ -216,6 +216,7 @@ fn html_text(html: &str, mut annotation: bool) -> (String, bool) {
         if starts_tag && let Some(end) = tag_end(rest) {
             let tag = &rest[..end];
             let name = tag[1..]
+                .trim_start_matches('/')
                 .split(|c: char| c.is_whitespace() || c == '/' || c == '>')
                 .next()
                 .unwrap_or("");
