@@ -203,7 +203,7 @@ pub type Cut = (std::ops::Range<usize>, Option<Segment>);
 /// would lose what the author wrote, so it is not offered for translation).
 pub fn blocks(text: &str) -> Vec<Cut> {
     let arena = Arena::new();
-    let root = parse_document(&arena, text, &markdown::options());
+    let root = parse_document(&arena, text, &markdown::options_for(text));
     let lines = Lines::new(text);
     markdown::top_nodes(root)
         .into_iter()
