@@ -154,11 +154,70 @@ impl Diagnostics {
         }
     }
 
-    /// Removes exact repeats (the same typst warning reached from two editions).
+    /// Removes exact repeats (the same typst warning reached from two
+    /// editions), and merges a problem found in several editions' templates
+    /// into one that names them all.
     pub fn dedup(&mut self) {
-        let mut seen = std::collections::HashSet::new();
-        self.items.retain(|d| seen.insert(format!("{:?}", d)));
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut kept: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+        for mut d in self.items.drain(..) {
+            let mut editions = Vec::new();
+            d.hints.retain(|h| match parse_editions_hint(h) {
+                Some(codes) => {
+                    editions.extend(codes);
+                    false
+                }
+                None => true,
+            });
+            match seen.get(&format!("{d:?}")) {
+                Some(&i) => {
+                    let merged = &mut kept[i].1;
+                    for e in editions {
+                        if !merged.contains(&e) {
+                            merged.push(e);
+                        }
+                    }
+                }
+                None => {
+                    seen.insert(format!("{d:?}"), kept.len());
+                    kept.push((d, editions));
+                }
+            }
+        }
+        for (mut d, editions) in kept {
+            if !editions.is_empty() {
+                let codes: Vec<&str> = editions.iter().map(String::as_str).collect();
+                d.hints.push(editions_hint(&codes));
+            }
+            self.items.push(d);
+        }
     }
+}
+
+/// The hint naming the editions a template problem was found in:
+/// `in the en edition`, `in the en, ja and en-ja editions`.
+pub fn editions_hint(codes: &[&str]) -> String {
+    match codes {
+        [] => String::new(),
+        [one] => format!("in the {one} edition"),
+        [rest @ .., last] => format!("in the {} and {last} editions", rest.join(", ")),
+    }
+}
+
+fn parse_editions_hint(hint: &str) -> Option<Vec<String>> {
+    let list = hint
+        .strip_prefix("in the ")?
+        .strip_suffix(" editions")
+        .or_else(|| hint.strip_prefix("in the ")?.strip_suffix(" edition"))?;
+    let codes: Vec<String> = list
+        .split(" and ")
+        .flat_map(|part| part.split(", "))
+        .map(str::to_string)
+        .collect();
+    codes
+        .iter()
+        .all(|c| matches!(c.as_str(), "en" | "ja" | "en-ja"))
+        .then_some(codes)
 }
 
 impl IntoIterator for Diagnostics {
@@ -389,6 +448,22 @@ mod tests {
         assert_eq!(d.code, "internal");
         assert!(d.message.contains("boom in a thread"), "{}", d.message);
         assert!(d.message.contains("diag.rs"), "{}", d.message);
+    }
+
+    #[test]
+    fn repeats_from_several_editions_merge_into_one_naming_them() {
+        let d = |edition: &str| {
+            Diagnostic::error("template", "unknown filter")
+                .at(Location::new("templates/main.typ", 3, 1))
+                .hint(editions_hint(&[edition]))
+        };
+        let mut diags = Diagnostics::default();
+        diags.extend([d("en"), d("ja"), d("en-ja"), d("ja")]);
+        diags.push(Diagnostic::warning("x", "other"));
+        diags.dedup();
+        assert_eq!(diags.items.len(), 2);
+        assert_eq!(diags.items[0].hints, ["in the en, ja and en-ja editions"]);
+        assert!(diags.items[1].hints.is_empty());
     }
 
     #[test]

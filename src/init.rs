@@ -35,7 +35,7 @@ pub fn run(args: &InitArgs, quiet: bool) -> i32 {
                     "created a report project in {} ({count} files)",
                     args.dir.display()
                 );
-                eprintln!("next: renga compile {}", args.dir.display());
+                eprintln!("next: renga compile {}", shell_word(&args.dir));
             }
             0
         }
@@ -46,6 +46,19 @@ pub fn run(args: &InitArgs, quiet: bool) -> i32 {
             1
         }
     }
+}
+
+/// A path as one word for a POSIX shell, so that the "next:" command can be
+/// pasted as printed: `'my report'`, `'it'\''s'`.
+fn shell_word(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    // A path starting with `-` would read as an option.
+    let text = if text.starts_with('-') {
+        format!("./{text}")
+    } else {
+        text.into_owned()
+    };
+    shlex::try_quote(&text).map_or(text.clone(), |q| q.into_owned())
 }
 
 /// Writes the project all at once: it refuses, writing nothing, if any of

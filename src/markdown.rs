@@ -63,7 +63,7 @@ pub struct Anchors<'p> {
 }
 
 /// Anchor sets found so far, by `(slug, lang)`.
-type Found = HashMap<(String, Lang), Arc<HashSet<String>>>;
+type Found = HashMap<(String, Lang), Arc<Vec<String>>>;
 
 impl<'p> Anchors<'p> {
     /// Whether the report has this chapter text.
@@ -73,17 +73,21 @@ impl<'p> Anchors<'p> {
 
     /// Whether the chapter text has a heading with this anchor.
     fn contains(&self, slug: &str, lang: Lang, anchor: &str) -> bool {
-        let Some(text) = self.texts.get(&(slug, lang)) else {
-            return false;
-        };
+        self.list(slug, lang)
+            .is_some_and(|list| list.iter().any(|a| a == anchor))
+    }
+
+    /// The chapter text's heading anchors, in order (a heading of one
+    /// language is found in its translation by its place).
+    fn list(&self, slug: &str, lang: Lang) -> Option<Arc<Vec<String>>> {
+        let text = self.texts.get(&(slug, lang))?;
         let key = (slug.to_string(), lang);
         let known = self.lock().get(&key).cloned();
-        let set = known.unwrap_or_else(|| {
-            let set = Arc::new(heading_anchors(&text.text));
-            self.lock().insert(key, set.clone());
-            set
-        });
-        set.contains(anchor)
+        Some(known.unwrap_or_else(|| {
+            let list = Arc::new(heading_anchors(&text.text));
+            self.lock().insert(key, list.clone());
+            list
+        }))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Found> {
@@ -103,7 +107,7 @@ pub fn collect_anchors(project: &Project) -> Anchors<'_> {
 }
 
 /// The anchors of a markdown text's top-level headings, as links name them.
-fn heading_anchors(markdown: &str) -> HashSet<String> {
+fn heading_anchors(markdown: &str) -> Vec<String> {
     let options = options_for(markdown);
     let arena = Arena::new();
     let root = parse_document(&arena, markdown, &options);
@@ -273,6 +277,7 @@ pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
             layout: Layout::default(),
         },
         chapters: vec![chapter.clone()],
+        skipped: vec![],
         metrics: Metrics::default(),
         fonts: crate::fonts::Fonts::bundled(),
     };
@@ -388,7 +393,10 @@ pub fn convert_redline(
     redline: Option<&Redline>,
     stale: Option<&HashSet<usize>>,
 ) -> Converted {
-    let options = options_for(&text.text);
+    let mut options = options_for(&text.text);
+    // Definitions stay where they are written, used or not, so that an
+    // unused one can be reported at its line (comrak drops those).
+    options.parse.leave_footnote_definitions = true;
     let arena = Arena::new();
     let root = parse_document(&arena, &text.text, &options);
     let module = format!("/chapters/{}/{}.md.typ", chapter.slug, text.lang);
@@ -399,6 +407,7 @@ pub fn convert_redline(
         root: &project.root,
         fonts: &project.fonts,
         draft: project.manifest.layout.draft,
+        skipped: &project.skipped,
         metrics: &project.metrics,
         anchors,
         chapter,
@@ -413,13 +422,15 @@ pub fn convert_redline(
         warned_depth: false,
         lines: LineIndex::new(&text.text),
         hidden: 0,
+        in_heading: false,
     };
-    for node in root.children() {
+    for node in root.descendants() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
-            w.footnotes.insert(def.name.clone(), node);
+            w.footnotes.entry(def.name.clone()).or_insert(node);
         }
     }
     let (title, sections) = w.chapter(root);
+    w.unused_footnotes();
     Converted {
         slug: chapter.slug.clone(),
         lang: text.lang,
@@ -465,6 +476,7 @@ struct Writer<'a, 'n> {
     fonts: &'a crate::fonts::Fonts,
     /// Draft builds show a placeholder for a missing image.
     draft: bool,
+    skipped: &'a [String],
     metrics: &'a Metrics,
     anchors: &'a Anchors<'a>,
     chapter: &'a Chapter,
@@ -484,8 +496,10 @@ struct Writer<'a, 'n> {
     /// scanning the file from its start each time (quadratic in a long
     /// chapter, which places every metric reference).
     lines: LineIndex,
-    /// Depth of open `<rp>` tags, whose text ruby set above the base replaces.
-    hidden: usize,
+                        if name == "summary" {
+                            // The summary is a line of its own above the details.
+                            self.out.push_str("#linebreak() ");
+                        }
 }
 
 /// The resolving half of the conversion: what a metric reference, a link or
@@ -495,6 +509,8 @@ struct Writer<'a, 'n> {
 #[derive(Clone, Copy)]
 pub(crate) struct Resolve<'a> {
     pub root: &'a Path,
+    /// Chapter folders refused for an error of their own (see [`Project::skipped`]).
+    pub skipped: &'a [String],
     pub metrics: &'a Metrics,
     pub anchors: &'a Anchors<'a>,
     pub chapter: &'a Chapter,
@@ -520,9 +536,20 @@ impl<'a> Resolve<'a> {
         extra: bool,
     ) -> Result<MetricRef<'a>, Box<(Diagnostic, String)>> {
         let written = format!("{{{{metric {key}}}}}");
-        let Some(metric) = self.metrics.get(key) else {
+        // Keys are lowercase; `{{metric SG.Identity.Users}}` means the same.
+        let Some(metric) = self.metrics.get(&key.to_ascii_lowercase()) else {
             let mut d = Diagnostic::error("metric-unknown", format!("unknown metric `{key}`"));
-            if let Some(close) = self.metrics.closest(key) {
+            if let Some(file) = self.metrics.failed_file(key) {
+                // The file's own error says what is wrong; a guess at another
+                // metric would invite a wrong fix.
+                // A warning: the file's error is the one problem (and already
+                // fails the build); this only says why the figure is missing.
+                d = Diagnostic::warning(
+                    "metric-unresolved",
+                    format!("metric `{key}` is unresolved because {file} failed to load"),
+                )
+                .hint(format!("fix the error reported in {file}"));
+            } else if let Some(close) = self.metrics.closest(key) {
                 d = d.hint(format!("did you mean `{close}`?"));
             } else {
                 d = d.hint("metric ids are `<agency>.<file>.<id>`, from data/<agency>/<file>.toml");
@@ -534,7 +561,7 @@ impl<'a> Resolve<'a> {
                 metric,
                 text: format::metric(metric, self.lang),
             }),
-            (Some("date"), false) => Ok(MetricRef {
+            (Some(f), false) if f.eq_ignore_ascii_case("date") => Ok(MetricRef {
                 metric,
                 text: format::date(metric.as_of, self.lang),
             }),
@@ -574,7 +601,11 @@ pub(crate) fn shortcodes(text: &str) -> Vec<Piece<'_>> {
         };
         let inner = rest[start + 2..start + len].trim();
         let mut words = inner.split_whitespace();
-        if words.next() != Some("metric") {
+        // `{{METRIC id}}` and `{{Metric id}}` are what the author meant.
+        if !words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("metric"))
+        {
             consumed += start + 2;
             rest = &rest[start + 2..];
             continue;
@@ -627,6 +658,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     fn resolver(&self) -> Resolve<'a> {
         Resolve {
             root: self.root,
+            skipped: self.skipped,
             metrics: self.metrics,
             anchors: self.anchors,
             chapter: self.chapter,
@@ -735,6 +767,19 @@ impl<'a, 'n> Writer<'a, 'n> {
             .copied()
             .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
         let title_node = title_node(self.text, &top);
+        if top.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "chapter-empty",
+                    format!(
+                        "{} has no text: its chapter is published empty",
+                        self.text.path
+                    ),
+                )
+                .at(Location::new(&self.text.path, 1, 1))
+                .hint("write the chapter, or remove the file"),
+            );
+        }
 
         self.out.push_str("// Generated by renga from ");
         self.out.push_str(&self.text.path);
@@ -754,18 +799,19 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             (None, Some(node)) => {
                 self.mark(node);
-                self.inlines(node);
+                self.heading_inlines(node);
                 plain_text(node)
             }
             (None, None) => match first_heading {
                 Some(node) => {
                     self.mark(node);
-                    self.inlines(node);
+                    self.heading_inlines(node);
                     plain_text(node)
                 }
                 None => {
-                    escape::markup_into(&mut self.out, &slug);
-                    slug.clone()
+                    let title = slug_title(&slug);
+                    escape::markup_into(&mut self.out, &title);
+                    title
                 }
             },
         };
@@ -845,10 +891,10 @@ impl<'a, 'n> Writer<'a, 'n> {
                 Some(tokens) => self.redline_tokens(tokens),
                 None if self.redline.is_some_and(|r| r.inserted.contains(&index)) => {
                     self.out.push_str("#renga-ins[");
-                    self.inlines(node);
+                    self.heading_inlines(node);
                     self.out.push(']');
                 }
-                None => self.inlines(node),
+                None => self.heading_inlines(node),
             }
             self.out.push_str("]#label(");
             escape::string_into(&mut self.out, &label(&slug, lang, Some(&anchor)));
@@ -1046,12 +1092,18 @@ impl<'a, 'n> Writer<'a, 'n> {
                     .next()
                     .unwrap_or("");
                 let literal = self.shown(code.literal.strip_suffix('\n').unwrap_or(&code.literal));
-                self.out.push_str("#raw(block: true, ");
+                // The markdown line of the first code line, so that a line the
+                // prelude has to wrap is reported where the author wrote it.
+                let first_line = node.data().sourcepos.start.line + usize::from(code.fenced);
+                self.out.push_str("#renga-code-block(");
                 if !lang.is_empty() {
                     self.out.push_str("lang: ");
                     escape::string_into(&mut self.out, lang);
                     self.out.push_str(", ");
                 }
+                self.out.push_str("at: (");
+                escape::string_into(&mut self.out, &self.text.path);
+                self.out.push_str(&format!(", {first_line}), "));
                 escape::string_into(&mut self.out, &literal);
                 self.out.push(')');
             }
@@ -1194,6 +1246,9 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     /// Text with `{{metric id}}` shortcodes replaced by formatted values.
     fn text_run(&mut self, node: Node<'n>, text: &str) {
+        if text.contains("[^") {
+            self.missing_footnotes(node, text);
+        }
         for piece in shortcodes(text) {
             match piece {
                 Piece::Text(t) => self.plain(t),
@@ -1223,11 +1278,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             Err(e) => {
                 let (d, text) = *e;
-                // A metric whose definition was reported broken is one
-                // problem, reported there.
-                if !(d.code == "metric-unknown" && self.metrics.is_broken(key)) {
-                    self.diagnostics.push(d.at(at));
-                }
+                self.diagnostics.push(d.at(at));
                 escape::markup_into(&mut self.out, &text);
             }
         }
@@ -1299,7 +1350,17 @@ impl Resolve<'_> {
                 ["chapters", slug, file] if file.ends_with(".md") => {
                     let lang = Lang::from_code(file.trim_end_matches(".md"));
                     match lang {
+                        // The other language's file: an edition holds this
+                        // text's language, so link to the chapter (and the
+                        // heading in the same place) in this language.
+                        Some(lang) if lang != self.lang && self.anchors.has(slug, self.lang) => {
+                            return self.translated_target(url, slug, lang, fragment);
+                        }
                         Some(lang) if self.anchors.has(slug, lang) => (slug.to_string(), lang),
+                        // Its folder's own error says why it is not typeset.
+                        _ if self.skipped.iter().any(|s| s == slug) => {
+                            return (LinkTarget::None, None);
+                        }
                         _ => {
                             let d = Diagnostic::warning(
                                 "link-broken",
@@ -1315,6 +1376,9 @@ impl Resolve<'_> {
                     if self.anchors.has(slug, self.lang) =>
                 {
                     (slug.to_string(), self.lang)
+                }
+                ["chapters", slug, ..] if self.skipped.iter().any(|s| s == slug) => {
+                    return (LinkTarget::None, None);
                 }
                 _ => {
                     let d = Diagnostic::warning("link-file", format!("link `{url}` points to a file, not a chapter; it is set as text"))
@@ -1338,6 +1402,36 @@ impl Resolve<'_> {
                     );
                     (LinkTarget::Label(label(&slug, lang, None)), Some(d))
                 }
+            }
+        }
+    }
+
+    /// A link to `slug`'s text in `lang`, the other language, resolved to the
+    /// same chapter in this text's language: a heading by its place among
+    /// the chapter's headings, as the bilingual edition pairs them.
+    fn translated_target(
+        &self,
+        url: &str,
+        slug: &str,
+        lang: Lang,
+        fragment: Option<&str>,
+    ) -> (LinkTarget, Option<Diagnostic>) {
+        let own = self.lang;
+        let Some(anchor) = fragment.filter(|f| !f.is_empty()) else {
+            return (LinkTarget::Label(label(slug, own, None)), None);
+        };
+        let place = self
+            .anchors
+            .list(slug, lang)
+            .and_then(|list| list.iter().position(|a| a == anchor));
+        let mine = self.anchors.list(slug, own);
+        let mapped = place.and_then(|i| mine.as_ref()?.get(i).cloned());
+        match mapped {
+            Some(mine) => (LinkTarget::Label(label(slug, own, Some(&mine))), None),
+            None => {
+                let d = Diagnostic::warning("link-anchor", format!("link `{url}` points to the {lang} text, which the {own} chapter stands for here; chapters/{slug}/{own}.md has no heading in the place of `#{anchor}`, so it links to the chapter"))
+                    .hint(format!("link to chapters/{slug}/{own}.md and one of its headings"));
+                (LinkTarget::Label(label(slug, own, None)), Some(d))
             }
         }
     }
@@ -1442,8 +1536,8 @@ impl Resolve<'_> {
                 format!("image path `{url}` leaves the project folder"),
             ));
         };
-        match crate::confine::Root::new(self.root).resolve(&rel) {
-            Ok(_) => {}
+        let real = match crate::confine::Root::new(self.root).resolve(&rel) {
+            Ok(real) => real,
             Err(crate::confine::ReadError::Missing { dangling: None }) => {
                 let d = if self.draft {
                     Diagnostic::warning(
@@ -1466,7 +1560,7 @@ impl Resolve<'_> {
                     ..d
                 });
             }
-        }
+        };
         let ext = rel.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         if !matches!(
             ext.as_str(),
@@ -1476,6 +1570,13 @@ impl Resolve<'_> {
                 "image-format",
                 format!("image `{url}` is not SVG, PNG, JPEG, GIF or WebP"),
             ));
+        }
+        if matches!(ext.as_str(), "jpg" | "jpeg") && is_cmyk_jpeg(&real) {
+            return Err(Diagnostic::error(
+                "image-cmyk",
+                format!("image `{url}` is a CMYK JPEG, which a PDF/A file cannot hold without a print profile"),
+            )
+            .hint(format!("convert it to RGB, e.g. `magick {rel} -colorspace sRGB {rel}`")));
         }
         Ok(format!("/{rel}"))
     }
@@ -1500,6 +1601,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             return;
         };
         if self.too_deep(node) {
+            self.footnotes_used.insert(name.to_string());
             // Too deep for another level: the note's text, in brackets, here.
             self.out.push_str(" \\(");
             self.flat(def);
@@ -1507,11 +1609,84 @@ impl<'a, 'n> Writer<'a, 'n> {
             return;
         }
         self.footnotes_used.insert(name.to_string());
+        // A note in a heading is the chapter's, not the contents' (the
+        // prelude leaves it out of the outline).
+        let in_heading = std::mem::take(&mut self.in_heading);
+        if in_heading {
+            self.out.push_str("#renga-heading-note[");
+        }
         self.out.push_str("#footnote[");
         self.blocks(def);
         self.out.push_str("]#label(");
         escape::string_into(&mut self.out, &label);
         self.out.push(')');
+        if in_heading {
+            self.out.push(']');
+        }
+        self.in_heading = in_heading;
+    }
+
+    /// The text of a heading.
+    fn heading_inlines(&mut self, node: Node<'n>) {
+        self.in_heading = true;
+        self.inlines(node);
+        self.in_heading = false;
+    }
+
+    /// Warns at every footnote definition no reference used: its text is
+    /// not printed.
+    fn unused_footnotes(&mut self) {
+        let mut unused: Vec<(String, Node<'n>)> = self
+            .footnotes
+            .iter()
+            .filter(|(name, _)| !self.footnotes_used.contains(*name))
+            .map(|(name, node)| (name.clone(), *node))
+            .collect();
+        unused.sort_by_key(|(_, node)| node.data().sourcepos.start.line);
+        for (name, node) in unused {
+            self.warn(
+                node,
+                "footnote-unused",
+                format!("footnote `[^{name}]` is defined but never referenced, so its text is not printed"),
+            )
+            .hints
+            .push(format!("cite it with `[^{name}]` in the text, or remove it"));
+        }
+    }
+
+    /// Warns at `[^name]` left as text because no definition has that name.
+    fn missing_footnotes(&mut self, node: Node<'n>, text: &str) {
+        let mut rest = text;
+        let mut consumed = 0;
+        while let Some(start) = rest.find("[^") {
+            let after = &rest[start + 2..];
+            let end = after.find(']');
+            if let Some(end) = end
+                && end > 0
+                && !after[..end].contains(char::is_whitespace)
+            {
+                let name = &after[..end];
+                let pos = node.data().sourcepos.start;
+                let at = location_of(
+                    &self.text.path,
+                    &self.text.text,
+                    pos.line,
+                    pos.column,
+                    consumed + start,
+                )
+                .with_len(end + 3);
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        "footnote-missing",
+                        format!("footnote `[^{name}]` has no definition; it is printed as written"),
+                    )
+                    .at(at)
+                    .hint(format!("define it on a line of its own: `[^{name}]: …`")),
+                );
+            }
+            consumed += start + 2;
+            rest = after;
+        }
     }
 
     fn html_inline(&mut self, node: Node<'n>, html: &str, open: &mut Vec<String>) {
@@ -1586,6 +1761,11 @@ impl<'a, 'n> Writer<'a, 'n> {
                     if let Some(pos) = open.iter().rposition(|t| t == name) {
                         for tag in open.drain(pos..).rev() {
                             self.close_tag(&tag);
+                        }
+                        open.truncate(pos);
+                        if name == "summary" {
+                            // The summary is a line of its own above the details.
+                            self.out.push_str("#linebreak() ");
                         }
                     }
                 } else if !tag.self_closing
@@ -1696,6 +1876,18 @@ impl<'a, 'n> Writer<'a, 'n> {
             _ => {}
         }
         true
+    }
+}
+
+/// A chapter's title when it has neither a `title` nor a heading: its
+/// folder's name without the number, as words (`09-open-data` → `Open data`).
+pub fn slug_title(slug: &str) -> String {
+    let name = slug.split_once('-').map_or(slug, |(_, rest)| rest);
+    let words = name.replace('-', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => slug.to_string(),
     }
 }
 
@@ -1855,6 +2047,21 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Whether a JPEG stores CMYK (or YCCK) colour: typst embeds JPEGs as they
+/// are, and PDF/A refuses CMYK images without an output profile.
+fn is_cmyk_jpeg(path: &Path) -> bool {
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let mut decoder = zune_jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes));
+    decoder.decode_headers().is_ok()
+        && matches!(
+            decoder.input_colorspace(),
+            Some(ColorSpace::CMYK | ColorSpace::YCCK)
+        )
 }
 
 fn has_scheme(url: &str) -> bool {

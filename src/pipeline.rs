@@ -15,7 +15,7 @@ use typst::syntax::{FileId, Span};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{self, Diagnostic, Diagnostics, Location};
 use crate::format;
 use crate::lang::{Lang, Localized};
 use crate::markdown::{self, Converted};
@@ -334,13 +334,15 @@ fn prepare_impl(
                     rendered.insert(id, r);
                 }
                 Err(d) => {
-                    diags.push(d);
+                    diags.push(d.hint(diag::editions_hint(&[edition.code()])));
                     ok = false;
                 }
             }
         }
         ok
     });
+    // One template error, however many editions met it.
+    diags.dedup();
     timings.record("parse", || {
         let modules: Vec<(&str, &str)> = converted
             .iter()
@@ -645,13 +647,17 @@ impl Prepared {
             .iter()
             .map(|w| self.diagnostic(&world, w))
             .collect();
-        match result.output {
-            Ok(doc) => (Some(doc), diags),
+        let doc = match result.output {
+            Ok(doc) => {
+                diags.extend(wrapped_code(&doc, edition));
+                Some(doc)
+            }
             Err(errors) => {
                 diags.extend(errors.iter().map(|e| self.diagnostic(&world, e)));
-                (None, diags)
+                None
             }
-        }
+        };
+        (doc, name_edition(diags, edition))
     }
 
     /// Exports a laid-out edition to PDF, enforcing PDF/A-3a and PDF/UA-1.
@@ -666,7 +672,10 @@ impl Prepared {
             Ok(bytes) => (Some(bytes), Vec::new()),
             Err(errors) => (
                 None,
-                errors.iter().map(|e| self.diagnostic(&world, e)).collect(),
+                name_edition(
+                    errors.iter().map(|e| self.diagnostic(&world, e)).collect(),
+                    edition,
+                ),
             ),
         };
         (
@@ -717,7 +726,11 @@ impl Prepared {
             TypstSeverity::Error => Diagnostic::error("typst", d.message.to_string()),
             TypstSeverity::Warning => Diagnostic::warning("typst", d.message.to_string()),
         };
-        if let Some(loc) = self.locate(world, d.span.id(), world.range(d.span)) {
+        let location = self.locate(world, d.span.id(), world.range(d.span));
+        if let Some(missing) = self.missing_from_prelude(d, location.as_ref()) {
+            return missing;
+        }
+        if let Some(loc) = location {
             out = out.at(loc);
         }
         for hint in &d.hints {
@@ -730,6 +743,33 @@ impl Prepared {
             }
         }
         out
+    }
+
+    /// A chapter calls a function of the prelude that the project's own
+    /// `templates/prelude.typ` does not define: say so, rather than typst's
+    /// "unknown variable" with its hint about subtraction.
+    fn missing_from_prelude(
+        &self,
+        d: &SourceDiagnostic,
+        location: Option<&Location>,
+    ) -> Option<Diagnostic> {
+        let name = d.message.strip_prefix("unknown variable: ")?;
+        let origin = self.templates.origin("prelude.typ");
+        let in_chapter = location.is_some_and(|l| l.file.ends_with(".md"));
+        if !name.starts_with("renga-") || !in_chapter || origin.starts_with('<') {
+            return None;
+        }
+        let mut out = Diagnostic::error(
+            "prelude-missing",
+            format!("{origin} does not define `{name}`, which the chapters use"),
+        )
+        .hint(format!(
+            "the project's {origin} replaces the built-in prelude: add `#let {name}(..) = ..`, or copy it from the prelude `renga init` writes"
+        ));
+        if let Some(loc) = location {
+            out = out.at(loc.clone());
+        }
+        Some(out)
     }
 
     fn locate(
@@ -758,6 +798,52 @@ impl Prepared {
             .unwrap_or_default();
         Some(Location::from_offset(path, &text, start))
     }
+}
+
+/// Warnings for the code lines the prelude had to wrap to keep them on the
+/// page (it leaves `renga-code-wrapped` metadata for each).
+fn wrapped_code(doc: &PagedDocument, edition: Edition) -> Vec<Diagnostic> {
+    use typst::foundations::{Label, Selector, Value};
+    use typst::introspection::{Introspector, MetadataElem};
+    let Some(label) = Label::new(typst::utils::PicoStr::intern("renga-code-wrapped")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for content in doc.introspector().query(&Selector::Label(label)) {
+        let Some(meta) = content.to_packed::<MetadataElem>() else {
+            continue;
+        };
+        let Value::Dict(dict) = &meta.value else {
+            continue;
+        };
+        let get = |key: &str| dict.get(key).ok().cloned();
+        let (Some(Value::Str(file)), Some(Value::Int(line))) = (get("file"), get("line")) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::warning(
+                "code-wrapped",
+                "this code line is wider than its column: it is wrapped, each continuation marked ↪",
+            )
+            .at(Location::new(file.as_str(), line.max(1) as usize, 1))
+            .hint("break the line, or shorten it, to print it as written")
+            .hint(diag::editions_hint(&[edition.code()])),
+        );
+    }
+    out
+}
+
+/// Names the edition in diagnostics that point into a template, so that
+/// [`Diagnostics::dedup`] can merge the same problem met in several
+/// editions into one that names them.
+fn name_edition(mut diags: Vec<Diagnostic>, edition: Edition) -> Vec<Diagnostic> {
+    for d in &mut diags {
+        let file = d.location.as_ref().map_or("", |l| l.file.as_str());
+        if file.starts_with("templates/") || file.starts_with("<built-in>/") {
+            d.hints.push(diag::editions_hint(&[edition.code()]));
+        }
+    }
+    diags
 }
 
 /// A run of text as typst laid it out, with the language it is tagged with.
@@ -1000,44 +1086,33 @@ fn context<'a>(
                     .iter()
                     .map(|a| metrics.get(&format!("{}.{}.{}", a.id, topic.id, id)))
                     .collect();
-                let present: Vec<&Metric> = found.iter().flatten().copied().collect();
-                let label = row_label(&present);
-                let cells = found
-                    .iter()
-                    .map(|m| {
-                        m.map(|m| CellCtx {
-                            key: m.key.clone(),
-                            agency: m.agency.clone(),
-                            value: m.value,
-                            text: both(|l| format::metric(m, l)),
-                            as_of: both(|l| format::date(m.as_of, l)),
-                            illustrative: m.illustrative,
-                            source: m.source.clone(),
-                        })
-                    })
-                    .collect();
-                // Chart the rows whose figures share a unit and can be compared.
-                let unit = present[0].unit;
-                if present.len() >= 2 && present.iter().all(|m| m.unit == unit && m.value >= 0.0) {
-                    let max = present.iter().map(|m| m.value).fold(0.0, f64::max);
-                    let bars = present
-                        .iter()
-                        .map(|m| BarCtx {
-                            agency: m.agency.clone(),
-                            share: if max > 0.0 { m.value / max } else { 0.0 },
-                            text: both(|l| format::metric(m, l)),
-                        })
-                        .collect();
-                    chart.push(ChartRowCtx {
-                        label: label.clone(),
-                        bars,
+                // Figures in units that cannot be compared (people against
+                // S$; warned at load) get a row each, never one row.
+                let mut groups: Vec<Vec<Option<&Metric>>> = Vec::new();
+                for (i, m) in found.iter().enumerate() {
+                    let Some(m) = *m else { continue };
+                    let group = groups.iter_mut().find(|g| {
+                        g.iter()
+                            .flatten()
+                            .next()
+                            .is_some_and(|o| o.unit.comparable(m.unit))
                     });
+                    match group {
+                        Some(g) => g[i] = Some(m),
+                        None => {
+                            let mut g = vec![None; found.len()];
+                            g[i] = Some(m);
+                            groups.push(g);
+                        }
+                    }
                 }
-                rows.push(RowCtx {
-                    id: id.to_string(),
-                    label,
-                    cells,
-                });
+                for found in groups {
+                    let (row, bars) = metric_row(id, &found);
+                    if let Some(bars) = bars {
+                        chart.push(bars);
+                    }
+                    rows.push(row);
+                }
             }
             let chart_alt = both(|l| chart_alt(project, &topic.title, &chart, l));
             TopicCtx {
@@ -1083,6 +1158,51 @@ fn context<'a>(
         illustrative_marker: both(|l| format::illustrative_marker(l).to_string()),
         redline,
     }
+}
+
+/// A row of the comparison table (one cell per agency, `None` where an
+/// agency has no figure) and, when its figures share a unit and can be
+/// compared, its bars for the chart.
+fn metric_row(id: &str, found: &[Option<&Metric>]) -> (RowCtx, Option<ChartRowCtx>) {
+    let present: Vec<&Metric> = found.iter().flatten().copied().collect();
+    let label = row_label(&present);
+    let cells = found
+        .iter()
+        .map(|m| {
+            m.map(|m| CellCtx {
+                key: m.key.clone(),
+                agency: m.agency.clone(),
+                value: m.value,
+                text: both(|l| format::metric(m, l)),
+                as_of: both(|l| format::date(m.as_of, l)),
+                illustrative: m.illustrative,
+                source: m.source.clone(),
+            })
+        })
+        .collect();
+    let unit = present[0].unit;
+    let chart = (present.len() >= 2 && present.iter().all(|m| m.unit == unit && m.value >= 0.0))
+        .then(|| {
+            let max = present.iter().map(|m| m.value).fold(0.0, f64::max);
+            let bars = present
+                .iter()
+                .map(|m| BarCtx {
+                    agency: m.agency.clone(),
+                    share: if max > 0.0 { m.value / max } else { 0.0 },
+                    text: both(|l| format::metric(m, l)),
+                })
+                .collect();
+            ChartRowCtx {
+                label: label.clone(),
+                bars,
+            }
+        });
+    let row = RowCtx {
+        id: id.to_string(),
+        label,
+        cells,
+    };
+    (row, chart)
 }
 
 /// The label of a row of compared metrics: theirs when they agree, else

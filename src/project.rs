@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use crate::confine;
 use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::format::Decimal;
 use crate::lang::{Lang, Localized};
 
 pub const MANIFEST: &str = "report.toml";
@@ -59,6 +60,31 @@ impl Unit {
             Unit::Sgd => "シンガポールドル",
             Unit::Jpy => "円",
             Unit::Usd => "米ドル",
+        }
+    }
+
+    /// Whether two agencies' figures in these units may share a row of a
+    /// comparison table: the same unit, or money in any currency (a budget
+    /// in S$ beside one in yen). Charts need the very same unit.
+    pub fn comparable(self, other: Unit) -> bool {
+        let money = |u| matches!(u, Unit::Sgd | Unit::Jpy | Unit::Usd);
+        self == other || (money(self) && money(other))
+    }
+
+    /// The name authors write in the data, e.g. `people`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::People => "people",
+            Unit::Percent => "percent",
+            Unit::Services => "services",
+            Unit::Transactions => "transactions",
+            Unit::Organisations => "organisations",
+            Unit::Courses => "courses",
+            Unit::Hours => "hours",
+            Unit::Sgd => "sgd",
+            Unit::Jpy => "jpy",
+            Unit::Usd => "usd",
         }
     }
 }
@@ -173,6 +199,12 @@ pub struct Metric {
     pub id: String,
     pub label: Localized,
     pub value: f64,
+    /// The value as printed: the digits the data file gives, rounded only
+    /// when the metric sets `decimals`.
+    pub figure: Decimal,
+    /// Fraction digits to round to, when the data asks for rounding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
     pub unit: Unit,
     pub as_of: Date,
     pub source: String,
@@ -194,22 +226,24 @@ pub struct Metrics {
     pub topics: Vec<Topic>,
     pub list: Vec<Metric>,
     by_key: HashMap<String, usize>,
-    /// Keys of metrics that were reported as broken, and `agency.topic.`
-    /// prefixes of files that could not be read: references to them are not
-    /// reported again as unknown.
-    broken: Vec<String>,
+    /// Metrics files that could not be read, by `<agency>.<topic>`, and
+    /// metrics that were refused, by key: each mapped to its file, so that a
+    /// reference to them names the file that failed instead of guessing.
+    failed: HashMap<String, String>,
 }
 
 impl Metrics {
-    /// Whether `key` names a metric whose definition was reported as broken.
-    pub fn is_broken(&self, key: &str) -> bool {
-        self.broken
-            .iter()
-            .any(|b| b == key || (b.ends_with('.') && key.starts_with(b.as_str())))
-    }
-
     pub fn get(&self, key: &str) -> Option<&Metric> {
         self.by_key.get(key).map(|&i| &self.list[i])
+    }
+
+    /// The metrics file whose error left `key` undefined, if one did.
+    pub fn failed_file(&self, key: &str) -> Option<&str> {
+        let file_key = key.rsplit_once('.').map_or(key, |(file, _)| file);
+        self.failed
+            .get(key)
+            .or_else(|| self.failed.get(file_key))
+            .map(String::as_str)
     }
 
     /// The known metric key closest to `key`, for "did you mean" hints.
@@ -244,6 +278,9 @@ pub struct Project {
     pub root: PathBuf,
     pub manifest: Manifest,
     pub chapters: Vec<Chapter>,
+    /// Chapter folders refused with an error (a number used twice), so that
+    /// links to them do not repeat that error as broken links.
+    pub skipped: Vec<String>,
     pub metrics: Metrics,
     /// The bundled fonts, then the project's own from `fonts/`.
     pub fonts: std::sync::Arc<crate::fonts::Fonts>,
@@ -268,7 +305,9 @@ struct MetricsFile {
 struct MetricEntry {
     id: String,
     label: Localized,
-    value: f64,
+    value: Spanned<f64>,
+    /// Round the printed value to this many fraction digits.
+    decimals: Option<Spanned<u8>>,
     unit: Unit,
     as_of: Spanned<toml::value::Datetime>,
     source: String,
@@ -282,13 +321,15 @@ struct MetricEntry {
 /// unusable; every problem found is pushed to `diags`.
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
     let manifest = load_manifest(root, diags)?;
-    let chapters = load_chapters(root, &manifest, diags);
+    let mut skipped = Vec::new();
+    let chapters = load_chapters(root, &manifest, &mut skipped, diags);
     let metrics = load_metrics(root, &manifest, diags);
     let fonts = crate::fonts::Fonts::load(root, diags);
     Some(Project {
         root: root.to_path_buf(),
         manifest,
         chapters,
+        skipped,
         metrics,
         fonts,
     })
@@ -584,7 +625,12 @@ pub fn split_front_matter(text: &str) -> Option<(&str, usize)> {
     None
 }
 
-fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Vec<Chapter> {
+fn load_chapters(
+    root: &Path,
+    manifest: &Manifest,
+    skipped: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Vec<Chapter> {
     let mut chapters: Vec<Chapter> = Vec::new();
     let Some(names) = folders(root, "chapters", diags) else {
         diags.push(
@@ -613,6 +659,7 @@ fn load_chapters(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> V
                 )
                 .at(Location::file(format!("chapters/{slug}"))),
             );
+            skipped.push(slug);
             continue;
         }
         let mut texts = BTreeMap::new();
@@ -787,15 +834,16 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                 diags.push(Diagnostic::error("metrics-file", format!("metrics file name `{topic}` must be lowercase letters, digits, `-` or `_`")).at(Location::file(&rel)));
                 continue;
             }
+            let failed_file = format!("{agency}.{topic}");
             let Some(text) = read(root, &rel, diags) else {
-                metrics.broken.push(format!("{agency}.{topic}."));
+                metrics.failed.insert(failed_file, rel);
                 continue;
             };
             let file: MetricsFile = match toml::from_str(&text) {
                 Ok(file) => file,
                 Err(err) => {
                     diags.push(toml_error(&err, &rel, &text, 0));
-                    metrics.broken.push(format!("{agency}.{topic}."));
+                    metrics.failed.insert(failed_file, rel);
                     continue;
                 }
             };
@@ -804,60 +852,6 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                 let at = span_location(&rel, &text, spanned.span());
                 let entry = spanned.into_inner();
                 let key = format!("{agency}.{topic}.{}", entry.id);
-                // A metric reported here is not reported again where it is used.
-                metrics.broken.push(key.clone());
-                let as_of = match to_date(&entry.as_of, &rel, &text) {
-                    Ok(d) => d,
-                    Err(d) => {
-                        diags.push(d);
-                        continue;
-                    }
-                };
-                if !is_identifier(&entry.id) {
-                    diags.push(
-                        Diagnostic::error(
-                            "metric-id",
-                            format!(
-                                "metric id `{}` must be lowercase letters, digits, `-` or `_`",
-                                entry.id
-                            ),
-                        )
-                        .at(at),
-                    );
-                    continue;
-                }
-                if !entry.value.is_finite() {
-                    diags.push(
-                        Diagnostic::error(
-                            "metric-value",
-                            format!("metric `{key}` has no finite value"),
-                        )
-                        .at(at),
-                    );
-                    continue;
-                }
-                if entry.source.trim().is_empty() {
-                    diags.push(
-                        Diagnostic::error(
-                            "metric-source",
-                            format!("metric `{key}` names no source"),
-                        )
-                        .at(at),
-                    );
-                    continue;
-                }
-                if entry.unit == Unit::Percent && !(0.0..=100.0).contains(&entry.value) {
-                    diags.push(
-                        Diagnostic::warning(
-                            "metric-value",
-                            format!(
-                                "metric `{key}` is a percentage outside 0–100: {}",
-                                entry.value
-                            ),
-                        )
-                        .at(at.clone()),
-                    );
-                }
                 if metrics.by_key.contains_key(&key) {
                     diags.push(
                         Diagnostic::error("metric-id", format!("metric `{key}` is defined twice"))
@@ -865,8 +859,18 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                     );
                     continue;
                 }
-                // Sound after all: no longer among the broken.
-                metrics.broken.pop();
+                let place = MetricPlace {
+                    key: &key,
+                    file: &rel,
+                    text: &text,
+                    at: &at,
+                    published: manifest.date,
+                };
+                let Some((figure, as_of)) = check_metric(&entry, &place, diags) else {
+                    // References to it name this file rather than guess.
+                    metrics.failed.insert(key, rel.clone());
+                    continue;
+                };
                 metrics.by_key.insert(key.clone(), metrics.list.len());
                 metrics.list.push(Metric {
                     key,
@@ -874,7 +878,9 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                     topic: topic.to_string(),
                     id: entry.id,
                     label: entry.label,
-                    value: entry.value,
+                    value: *entry.value.get_ref(),
+                    figure,
+                    decimals: entry.decimals.map(Spanned::into_inner),
                     unit: entry.unit,
                     as_of,
                     source: entry.source,
@@ -886,11 +892,141 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
             }
         }
     }
+    check_units(&metrics, diags);
     metrics.topics = topics
         .into_iter()
         .map(|(id, title)| Topic { id, title })
         .collect();
     metrics
+}
+
+/// Where a metric entry sits, for its diagnostics.
+struct MetricPlace<'a> {
+    key: &'a str,
+    file: &'a str,
+    text: &'a str,
+    at: &'a Location,
+    published: Date,
+}
+
+/// Checks one metric entry; returns the figure it prints and its as-of date,
+/// or `None` (with an error pushed) when it cannot be used.
+fn check_metric(
+    entry: &MetricEntry,
+    place: &MetricPlace,
+    diags: &mut Diagnostics,
+) -> Option<(Decimal, Date)> {
+    let MetricPlace {
+        key, file, text, ..
+    } = *place;
+    let at = place.at.clone();
+    let as_of = match to_date(&entry.as_of, file, text) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    if !is_identifier(&entry.id) {
+        diags.push(
+            Diagnostic::error(
+                "metric-id",
+                format!(
+                    "metric id `{}` must be lowercase letters, digits, `-` or `_`",
+                    entry.id
+                ),
+            )
+            .at(at),
+        );
+        return None;
+    }
+    let value = *entry.value.get_ref();
+    if !value.is_finite() {
+        diags.push(
+            Diagnostic::error(
+                "metric-value",
+                format!("metric `{key}` has no finite value"),
+            )
+            .at(at),
+        );
+        return None;
+    }
+    if entry.source.trim().is_empty() {
+        diags.push(
+            Diagnostic::error("metric-source", format!("metric `{key}` names no source")).at(at),
+        );
+        return None;
+    }
+    // The digits as the data file writes them; a float only for literals
+    // such as `1.5e6`, which have no written digits to keep.
+    let literal = text.get(entry.value.span()).unwrap_or_default();
+    let mut figure = Decimal::parse(literal).unwrap_or_else(|| Decimal::from_f64(value));
+    if let Some(decimals) = &entry.decimals {
+        if *decimals.get_ref() > 12 {
+            diags.push(
+                Diagnostic::error(
+                    "metric-decimals",
+                    format!("metric `{key}`: `decimals` is at most 12"),
+                )
+                .at(span_location(file, text, decimals.span())),
+            );
+            return None;
+        }
+        figure = figure.round(*decimals.get_ref());
+    }
+    if entry.unit == Unit::Percent && !(0.0..=100.0).contains(&value) {
+        diags.push(
+            Diagnostic::warning(
+                "metric-value",
+                format!("metric `{key}` is a percentage outside 0–100: {figure}"),
+            )
+            .at(at),
+        );
+    }
+    if as_of > place.published {
+        diags.push(
+            Diagnostic::warning(
+                "metric-date",
+                format!(
+                    "metric `{key}` is as of {as_of}, after the report's publication date {}",
+                    place.published
+                ),
+            )
+            .at(span_location(file, text, entry.as_of.span()))
+            .hint("check the as-of date, or the `date` in report.toml"),
+        );
+    }
+    Some((figure, as_of))
+}
+
+/// The same metric id in two agencies' files is compared in one row; it
+/// must measure the same thing. Warns where units cannot be compared (the
+/// comparison table then gives each its own row).
+fn check_units(metrics: &Metrics, diags: &mut Diagnostics) {
+    for (i, m) in metrics.list.iter().enumerate() {
+        let Some(first) = metrics.list[..i]
+            .iter()
+            .find(|o| o.topic == m.topic && o.id == m.id && !o.unit.comparable(m.unit))
+        else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::warning(
+                "metric-unit",
+                format!(
+                    "metric `{}` is in `{}` but `{}` is in `{}`: they are not compared in one row",
+                    m.key,
+                    m.unit.name(),
+                    first.key,
+                    first.unit.name()
+                ),
+            )
+            .at(m.location.clone())
+            .hint(
+                "give the metrics different ids if they measure different things, or the same unit",
+            ),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -940,6 +1076,8 @@ mod tests {
                     ja: String::new(),
                 },
                 value: 1.0,
+                figure: Decimal::parse("1").unwrap(),
+                decimals: None,
                 unit: Unit::Count,
                 as_of: Date {
                     year: 2024,

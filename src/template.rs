@@ -140,7 +140,9 @@ impl Templates {
         }
     }
 
-    fn origin(&self, name: &str) -> String {
+    /// Where template `name` comes from: `templates/NAME` for the
+    /// project's own, `<built-in>/NAME` for a default.
+    pub fn origin(&self, name: &str) -> String {
         self.origins
             .iter()
             .find(|(n, _)| n == name)
