@@ -496,10 +496,10 @@ struct Writer<'a, 'n> {
     /// scanning the file from its start each time (quadratic in a long
     /// chapter, which places every metric reference).
     lines: LineIndex,
-                        if name == "summary" {
-                            // The summary is a line of its own above the details.
-                            self.out.push_str("#linebreak() ");
-                        }
+    /// Depth of open `<rp>` tags, whose text ruby set above the base replaces.
+    hidden: usize,
+    /// Whether the text being written is a heading's.
+    in_heading: bool,
 }
 
 /// The resolving half of the conversion: what a metric reference, a link or
@@ -1762,7 +1762,6 @@ impl<'a, 'n> Writer<'a, 'n> {
                         for tag in open.drain(pos..).rev() {
                             self.close_tag(&tag);
                         }
-                        open.truncate(pos);
                         if name == "summary" {
                             // The summary is a line of its own above the details.
                             self.out.push_str("#linebreak() ");

@@ -276,7 +276,12 @@ fn a_long_real_translation_with_diverging_structure_builds_in_every_edition() {
         "{err}"
     );
     // Chapter 4.1 pairs section by section, without a warning.
-    assert!(!err.contains("01-ownership/ja.md:5"), "{err}");
+    // (Other warnings, such as wrapped code lines, may name the chapter.)
+    assert!(
+        !err.split("\n\n")
+            .any(|d| d.starts_with("warning[section-") && d.contains("01-ownership")),
+        "{err}"
+    );
     for edition in Edition::ALL {
         assert_no_skipped_level(&headings(&layout(&p, edition)));
     }
