@@ -324,7 +324,13 @@ fn growth(root: &Path) {
         // `renga diff old new`: chapters, blocks and words.
         let old_project = renga::project::load(&old, &mut diags).unwrap();
         let start = Instant::now();
-        let report = renga::diff::compare("old", "new", &old_project, &project);
+        let report = renga::diff::compare(
+            "old",
+            "new",
+            &old_project,
+            &project,
+            &renga::review::Budget::default(),
+        );
         let diff = start.elapsed();
         assert_eq!(report.chapters.len(), chapters);
 

@@ -51,7 +51,7 @@ pub enum Command {
     /// Show what changed between two versions of the report: chapters,
     /// sections, paragraphs and words, and metric values.
     #[command(
-        after_help = "Examples:\n  renga diff                    # HEAD against the working tree\n  renga diff v1.0 v1.1 --format markdown\n  renga diff ../old-report . --pdf redline.pdf\n\nFROM and TO are git revisions of the project, or two project folders.\nExit status: 0 success, 1 a version could not be read, 2 usage."
+        after_help = "Examples:\n  renga diff                    # HEAD against the working tree\n  renga diff v1.0 v1.1 --format markdown\n  renga diff ../old-report . --pdf redline.pdf\n\nFROM and TO are git revisions of the project, or two project folders.\nA name that is both a folder and a revision is refused: write ./NAME for the\nfolder or NAME^{commit} for the revision.\nExit status: 0 success, 1 a version could not be read (or, with --pdf, the new\nversion has errors `renga check` reports), 2 usage."
     )]
     Diff(DiffArgs),
     /// List every chapter's translation status: in sync, stale or missing.
@@ -155,12 +155,29 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
-    /// Coloured text for a terminal (plain when piped or NO_COLOR is set).
+    /// Coloured text for a terminal (plain when piped or NO_COLOR is set);
+    /// problems as `compile --format human` prints them.
+    #[value(alias = "human")]
     Terminal,
-    /// Markdown for a pull request comment.
+    /// Markdown for a pull request comment; problems as `human`.
     Markdown,
-    /// One JSON document for tools.
+    /// JSON lines: each problem as `compile --format json` prints it, then
+    /// the comparison as one document on the last line.
     Json,
+    /// The text of `terminal`, plain, with problems as GitHub workflow
+    /// annotations.
+    Github,
+}
+
+impl DiffFormat {
+    /// How problems are printed in this format.
+    pub fn diagnostics(self) -> Format {
+        match self {
+            DiffFormat::Terminal | DiffFormat::Markdown => Format::Human,
+            DiffFormat::Json => Format::Json,
+            DiffFormat::Github => Format::Github,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::args::{DiffArgs, DiffFormat};
-use crate::diag::{self, Diagnostics};
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::diff_files::{self, FileDiff, SettingDiff};
 use crate::git::Version;
 use crate::lang::{Lang, Localized, is_cjk};
 use crate::markdown::{self, Redline, RedlineToken};
@@ -19,31 +20,28 @@ use crate::review::{self, Block, Change, Op, Pair};
 use crate::{format, translation};
 
 pub fn run(args: &DiffArgs, quiet: bool) -> i32 {
-    let from = match &args.from {
-        Some(spec) => Version::open(spec, &args.project),
-        None => crate::git::revision(&args.project, "HEAD").map_err(|err| {
-            format!("{err}\nhint: without FROM, renga diff compares with HEAD; to compare two folders, give both: renga diff OLD NEW")
-        }),
-    };
-    let to = match &args.to {
-        Some(spec) => Version::open(spec, &args.project),
-        None => Ok(Version::folder(&args.project, "working tree")),
-    };
-    let (from, to) = match (from, to) {
-        (Ok(from), Ok(to)) => (from, to),
-        (Err(err), _) | (_, Err(err)) => {
-            eprintln!("error: {err}");
-            return 1;
+    let mut problems = Problems::default();
+    // The versions outlive the comparison: problems are shown with the
+    // lines of their files, which a revision has in its temporary folder.
+    let mut versions = Vec::new();
+    let outcome = diff(args, &mut problems, &mut versions);
+    if let (Some(path), Some((_, Some(pdf)))) = (&args.pdf, &outcome) {
+        match crate::atomic::write(path, pdf) {
+            Ok(_) if !quiet => eprintln!("wrote {}", path.display()),
+            Ok(_) => {}
+            Err(err) => problems.push(
+                Path::new("."),
+                None,
+                [Diagnostic::error(
+                    "io",
+                    format!("cannot write {}: {err}", path.display()),
+                )],
+            ),
         }
-    };
-    let (Some(old), Some(new)) = (load(&from), load(&to)) else {
+    }
+    problems.emit(args.format.diagnostics());
+    let Some((text, _)) = outcome else {
         return 1;
-    };
-    let report = compare(&from.label, &to.label, &old, &new);
-    let text = match args.format {
-        DiffFormat::Terminal => terminal(&report, use_colour()),
-        DiffFormat::Markdown => markdown_comment(&report),
-        DiffFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
     };
     let mut stdout = std::io::stdout().lock();
     // A reader that stops early (`| head`) is no error.
@@ -53,23 +51,118 @@ pub fn run(args: &DiffArgs, quiet: bool) -> i32 {
         eprintln!("error: cannot write the diff: {err}");
         return 1;
     }
-    drop(stdout);
-    match &args.pdf {
-        Some(path) => write_redline(&to, &redline(&old, &new, &report), path, quiet),
-        None => 0,
+    i32::from(problems.has_errors())
+}
+
+/// The comparison as text for `args.format`, and the redline PDF when
+/// `--pdf` asked for one and it could be made; `None` when a version could
+/// not be read. Problems go to `problems`.
+fn diff(
+    args: &DiffArgs,
+    problems: &mut Problems,
+    versions: &mut Vec<Version>,
+) -> Option<(String, Option<Vec<u8>>)> {
+    let from = match &args.from {
+        Some(spec) => Version::open(spec, &args.project),
+        None => crate::git::revision(&args.project, "HEAD").map_err(|d| {
+            d.hint("without FROM, renga diff compares with HEAD; to compare two folders, give both: renga diff OLD NEW")
+        }),
+    };
+    let to = match &args.to {
+        Some(spec) => Version::open(spec, &args.project),
+        None => Ok(Version::folder(&args.project, "working tree")),
+    };
+    match (from, to) {
+        (Ok(from), Ok(to)) => versions.extend([from, to]),
+        (from, to) => {
+            for err in [from.err(), to.err()].into_iter().flatten() {
+                problems.push(&args.project, None, [err]);
+            }
+            return None;
+        }
+    }
+    let (from, to) = (&versions[0], &versions[1]);
+    let old = load(from, problems);
+    let new = load(to, problems);
+    // A version with errors is not compared: what it could not load would
+    // show as removed.
+    let (Some(old), Some(new)) = (old, new) else {
+        return None;
+    };
+    if problems.has_errors() {
+        return None;
+    }
+    let budget = review::Budget::default();
+    let report = compare(&from.label, &to.label, &old, &new, &budget);
+    let text = match args.format {
+        DiffFormat::Terminal => terminal(&report, use_colour()),
+        DiffFormat::Github => terminal(&report, false),
+        DiffFormat::Markdown => markdown_comment(&report),
+        DiffFormat::Json => serde_json::to_string(&report).unwrap_or_default() + "\n",
+    };
+    let pdf = args
+        .pdf
+        .as_ref()
+        .and_then(|_| typeset_redline(to, &redline(&old, &new, &report, &budget), problems));
+    Some((text, pdf))
+}
+
+/// Problems found in the versions compared, each with the folder its files
+/// are in (a revision's temporary checkout) and which version it is.
+#[derive(Default)]
+struct Problems {
+    groups: Vec<(std::path::PathBuf, Option<String>, Vec<Diagnostic>)>,
+}
+
+impl Problems {
+    fn push(
+        &mut self,
+        root: &Path,
+        version: Option<&str>,
+        diags: impl IntoIterator<Item = Diagnostic>,
+    ) {
+        let diags: Vec<Diagnostic> = diags.into_iter().collect();
+        if !diags.is_empty() {
+            self.groups
+                .push((root.to_path_buf(), version.map(str::to_string), diags));
+        }
+    }
+
+    fn has_errors(&self) -> bool {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.2)
+            .any(Diagnostic::is_error)
+    }
+
+    /// Prints every problem as `compile` does in `format`; the version a
+    /// file belongs to is said first (human) or as a hint (JSON, GitHub).
+    fn emit(&self, format: diag::Format) {
+        for (root, version, diags) in &self.groups {
+            let mut diags = diags.clone();
+            if let Some(version) = version {
+                if format == diag::Format::Human {
+                    eprintln!("in {version}:");
+                } else {
+                    for d in &mut diags {
+                        d.hints.push(format!("in {version}"));
+                    }
+                }
+            }
+            if let Err(err) = diag::emit(root, &diags, format) {
+                eprintln!("error: cannot print diagnostics: {err}");
+            }
+        }
     }
 }
 
-/// Loads a version; errors that leave it unreadable, or that hide part of
-/// it from the comparison, are printed.
-fn load(version: &Version) -> Option<Project> {
+/// Loads a version; its errors, which leave it unreadable or hide part of
+/// it from the comparison, go to `problems`.
+fn load(version: &Version, problems: &mut Problems) -> Option<Project> {
     let mut diags = Diagnostics::default();
     let project = project::load(&version.root, &mut diags);
-    let errors: Vec<_> = diags.items.into_iter().filter(|d| d.is_error()).collect();
-    if !errors.is_empty() {
-        eprintln!("in {}:", version.label);
-        let _ = diag::emit(&version.root, &errors, diag::Format::Human);
-    }
+    let errors = diags.items.into_iter().filter(|d| d.is_error());
+    problems.push(&version.root, Some(&version.label), errors);
     project
 }
 
@@ -86,6 +179,8 @@ pub enum Status {
     Added,
     Removed,
     Changed,
+    /// A block found unchanged in another place.
+    Moved,
     Unchanged,
 }
 
@@ -95,6 +190,7 @@ impl Status {
             Status::Added => "added",
             Status::Removed => "removed",
             Status::Changed => "changed",
+            Status::Moved => "moved",
             Status::Unchanged => "unchanged",
         }
     }
@@ -109,6 +205,19 @@ pub struct Report {
     /// ones where they were).
     pub chapters: Vec<ChapterDiff>,
     pub metrics: Vec<MetricDiff>,
+    /// `report.toml`'s settings that changed.
+    pub settings: Vec<SettingDiff>,
+    /// Templates, images and other files that changed.
+    pub files: Vec<FileDiff>,
+}
+
+impl Report {
+    fn is_empty(&self) -> bool {
+        self.chapters.is_empty()
+            && self.metrics.is_empty()
+            && self.settings.is_empty()
+            && self.files.is_empty()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -147,7 +256,12 @@ pub struct BlockDiff {
     pub old: Option<BlockAt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<BlockAt>,
-    /// The block's words: equal, deleted and inserted runs.
+    /// Only the formatting changed (emphasis, a link target, an image):
+    /// the text a reader sees is the same.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub formatting: bool,
+    /// The block's words with their markup (`*emphasis*`, `[link](url)`,
+    /// `![alt](image.png)`): equal, deleted and inserted runs.
     pub words: Vec<Change>,
 }
 
@@ -398,9 +512,19 @@ fn title(chapter: &Chapter) -> String {
 }
 
 /// Compares two versions of the report.
-pub fn compare(from: &str, to: &str, old: &Project, new: &Project) -> Report {
+pub fn compare(
+    from: &str,
+    to: &str,
+    old: &Project,
+    new: &Project,
+    budget: &review::Budget,
+) -> Report {
     let mut chapters = Vec::new();
+    let mut renamed = std::collections::HashMap::new();
     for pair in match_chapters(old, new) {
+        if let (Some(a), Some(b)) = (pair.old, pair.new) {
+            renamed.insert(a.slug.clone(), b.slug.clone());
+        }
         let mut texts = Vec::new();
         for lang in Lang::ALL {
             let a = pair.old.and_then(|c| c.text(lang));
@@ -417,7 +541,7 @@ pub fn compare(from: &str, to: &str, old: &Project, new: &Project) -> Report {
                     }),
                 ),
             };
-            let blocks = block_diffs(&old_blocks, &new_blocks);
+            let blocks = block_diffs(&old_blocks, &new_blocks, budget);
             let status = match (a, b) {
                 (None, _) => Status::Added,
                 (_, None) => Status::Removed,
@@ -460,6 +584,8 @@ pub fn compare(from: &str, to: &str, old: &Project, new: &Project) -> Report {
         to: to.to_string(),
         chapters,
         metrics: metric_diffs(old, new),
+        settings: diff_files::settings(&old.root, &new.root),
+        files: diff_files::file_diffs(&old.root, &new.root, &renamed),
     }
 }
 
@@ -478,19 +604,38 @@ fn sections(blocks: &[Block]) -> Vec<Option<String>> {
         .collect()
 }
 
-fn block_diffs(old: &[Block], new: &[Block]) -> Vec<BlockDiff> {
+fn block_diffs(old: &[Block], new: &[Block], budget: &review::Budget) -> Vec<BlockDiff> {
     let (old_sections, new_sections) = (sections(old), sections(new));
+    let pairs = review::match_blocks(old, new, budget);
+    let moves = review::moves(old, new, &pairs);
+    let moved_from: std::collections::HashSet<usize> = moves.values().copied().collect();
     let mut out = Vec::new();
-    for pair in review::match_blocks(old, new) {
+    for pair in pairs {
         out.push(match pair {
             Pair::Same(..) => continue,
+            Pair::Removed(a) if moved_from.contains(&a) => continue,
+            Pair::Added(b) if moves.contains_key(&b) => BlockDiff {
+                status: Status::Moved,
+                kind: new[b].kind,
+                section: new_sections[b].clone(),
+                old: Some(BlockAt::new(&old[moves[&b]])),
+                new: Some(BlockAt::new(&new[b])),
+                formatting: false,
+                words: vec![Change {
+                    op: Op::Equal,
+                    text: new[b].markup.clone(),
+                }],
+            },
+            // Words with their markup, so that a changed link target,
+            // image or emphasis shows as well as changed text.
             Pair::Changed(a, b) => BlockDiff {
                 status: Status::Changed,
                 kind: new[b].kind,
                 section: new_sections[b].clone(),
                 old: Some(BlockAt::new(&old[a])),
                 new: Some(BlockAt::new(&new[b])),
-                words: review::word_diff(&old[a].text, &new[b].text),
+                formatting: old[a].text == new[b].text,
+                words: review::word_diff_within(&old[a].markup, &new[b].markup, budget),
             },
             Pair::Added(b) => BlockDiff {
                 status: Status::Added,
@@ -498,9 +643,10 @@ fn block_diffs(old: &[Block], new: &[Block]) -> Vec<BlockDiff> {
                 section: new_sections[b].clone(),
                 old: None,
                 new: Some(BlockAt::new(&new[b])),
+                formatting: false,
                 words: vec![Change {
                     op: Op::Insert,
-                    text: new[b].text.clone(),
+                    text: new[b].markup.clone(),
                 }],
             },
             Pair::Removed(a) => BlockDiff {
@@ -509,9 +655,10 @@ fn block_diffs(old: &[Block], new: &[Block]) -> Vec<BlockDiff> {
                 section: old_sections[a].clone(),
                 old: Some(BlockAt::new(&old[a])),
                 new: None,
+                formatting: false,
                 words: vec![Change {
                     op: Op::Delete,
-                    text: old[a].text.clone(),
+                    text: old[a].markup.clone(),
                 }],
             },
         });
@@ -620,6 +767,15 @@ impl Paint {
         self.paint(style, status.word())
     }
 
+    fn block_status(&self, b: &BlockDiff) -> String {
+        let style = match b.status {
+            Status::Added => GREEN,
+            Status::Removed => RED,
+            _ => YELLOW,
+        };
+        self.paint(style, &block_status(b))
+    }
+
     /// Words with their changes: coloured, or between `[-…-]` and `{+…+}`.
     pub(crate) fn words(&self, changes: &[Change]) -> String {
         let mut out = String::new();
@@ -688,6 +844,16 @@ fn place(b: &BlockDiff) -> String {
     out
 }
 
+/// What happened to a block: `changed`, `changed (formatting only)`,
+/// `moved from line 8`, `added`, `removed`.
+fn block_status(b: &BlockDiff) -> String {
+    match (b.status, &b.old) {
+        (Status::Moved, Some(old)) => format!("moved from line {}", old.line),
+        (Status::Changed, _) if b.formatting => "changed (formatting only)".into(),
+        (status, _) => status.word().into(),
+    }
+}
+
 fn chapter_line(c: &ChapterDiff) -> String {
     let mut notes = Vec::new();
     if c.status != Status::Unchanged {
@@ -752,7 +918,7 @@ pub fn terminal(report: &Report, colour: bool) -> String {
         report.from,
         report.to
     );
-    if report.chapters.is_empty() && report.metrics.is_empty() {
+    if report.is_empty() {
         out.push_str("no changes\n");
         return out;
     }
@@ -780,7 +946,7 @@ pub fn terminal(report: &Report, colour: bool) -> String {
                 out.push_str(&format!(
                     "    {}: {}\n      {}\n",
                     p.paint(DIM, &place(b)),
-                    p.status(b.status),
+                    p.block_status(b),
                     p.words(&elide(&b.words))
                 ));
             }
@@ -797,6 +963,34 @@ pub fn terminal(report: &Report, colour: bool) -> String {
             ));
         }
     }
+    if !report.settings.is_empty() {
+        out.push_str(&format!("\n{}\n", p.paint(BOLD, "Settings (report.toml)")));
+        for s in &report.settings {
+            out.push_str(&format!("  {}\n", setting_line(s)));
+        }
+    }
+    if !report.files.is_empty() {
+        out.push_str(&format!("\n{}\n", p.paint(BOLD, "Files")));
+        for f in &report.files {
+            out.push_str(&format!("  {}: {}\n", f.file, file_line(f)));
+            for l in &f.lines {
+                let (sign, style) = match l.op {
+                    Op::Delete => ('-', RED),
+                    _ => ('+', GREEN),
+                };
+                let which = if l.op == Op::Delete {
+                    "old line"
+                } else {
+                    "line"
+                };
+                out.push_str(&format!(
+                    "    {}: {}\n",
+                    p.paint(DIM, &format!("{which} {}", l.line)),
+                    p.paint(style, &format!("{sign} {}", l.text))
+                ));
+            }
+        }
+    }
     let blocks: usize = report
         .chapters
         .iter()
@@ -804,12 +998,52 @@ pub fn terminal(report: &Report, colour: bool) -> String {
         .map(|t| t.blocks.len())
         .sum();
     out.push_str(&format!(
-        "\n{} chapter(s), {} block(s), {} metric(s) changed\n",
+        "\n{} chapter(s), {} block(s), {} metric(s), {} setting(s), {} file(s) changed\n",
         report.chapters.len(),
         blocks,
-        report.metrics.len()
+        report.metrics.len(),
+        report.settings.len(),
+        report.files.len()
     ));
     out
+}
+
+/// `title.en: "Old" → "New"`, `layout.draft: added, true`.
+fn setting_line(s: &SettingDiff) -> String {
+    match (&s.old, &s.new) {
+        (Some(old), Some(new)) => format!("{}: {old} → {new}", s.key),
+        (None, Some(new)) => format!("{}: added, {new}", s.key),
+        (Some(old), None) => format!("{}: removed, was {old}", s.key),
+        (None, None) => s.key.clone(),
+    }
+}
+
+/// `image changed: 1,234 → 1,240 bytes, sha256 1a2b3c4d5e6f → 4d5e6f7a8b9c`.
+fn file_line(f: &FileDiff) -> String {
+    let size = |i: &diff_files::FileInfo| format::group_thousands(i.size as f64);
+    match (&f.old, &f.new) {
+        (Some(old), Some(new)) => format!(
+            "{} changed: {} → {} bytes, sha256 {} → {}",
+            f.kind,
+            size(old),
+            size(new),
+            old.sha256,
+            new.sha256
+        ),
+        (None, Some(new)) => format!(
+            "{} added: {} bytes, sha256 {}",
+            f.kind,
+            size(new),
+            new.sha256
+        ),
+        (Some(old), None) => format!(
+            "{} removed: was {} bytes, sha256 {}",
+            f.kind,
+            size(old),
+            old.sha256
+        ),
+        (None, None) => f.kind.to_string(),
+    }
 }
 
 // ---- Markdown ------------------------------------------------------------------
@@ -830,9 +1064,11 @@ fn md_escape(text: &str) -> String {
     out
 }
 
-/// `~~text~~` or `**text**` with the whitespace at its ends left outside,
-/// where markdown needs it.
-fn md_mark(marker: &str, text: &str) -> String {
+/// Text between an HTML tag pair (`<del>`, `<ins>`), the whitespace at its
+/// ends left outside. Tags, unlike `~~` and `**`, do not depend on
+/// CommonMark's flanking rules, which leave `~~（PKI）~~` next to Japanese
+/// punctuation unrendered; GitHub renders both tags.
+fn md_mark(tag: &str, text: &str) -> String {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return text.to_string();
@@ -840,7 +1076,7 @@ fn md_mark(marker: &str, text: &str) -> String {
     let start = text.len() - text.trim_start().len();
     let end = text.trim_end().len();
     format!(
-        "{}{marker}{}{marker}{}",
+        "{}<{tag}>{}</{tag}>{}",
         &text[..start],
         md_escape(trimmed),
         &text[end..]
@@ -852,21 +1088,21 @@ fn md_words(changes: &[Change]) -> String {
         .iter()
         .map(|c| match c.op {
             Op::Equal => md_escape(&c.text),
-            Op::Delete => md_mark("~~", &c.text),
-            Op::Insert => md_mark("**", &c.text),
+            Op::Delete => md_mark("del", &c.text),
+            Op::Insert => md_mark("ins", &c.text),
         })
         .collect()
 }
 
-/// A pull request comment: a section per chapter, words struck through or
-/// in bold, and a table of metrics in both languages.
+/// A pull request comment: a section per chapter, words marked as deleted
+/// or inserted, and a table of metrics in both languages.
 pub fn markdown_comment(report: &Report) -> String {
     let mut out = format!(
         "### Report changes: {} → {}\n",
         md_escape(&report.from),
         md_escape(&report.to)
     );
-    if report.chapters.is_empty() && report.metrics.is_empty() {
+    if report.is_empty() {
         out.push_str("\nNo changes.\n");
         return out;
     }
@@ -894,7 +1130,7 @@ pub fn markdown_comment(report: &Report) -> String {
                 out.push_str(&format!(
                     "- {}, {}:  \n  {}\n",
                     capitalise(&md_escape(&place(b))),
-                    b.status.word(),
+                    block_status(b),
                     md_words(&elide(&b.words))
                 ));
             }
@@ -929,6 +1165,43 @@ pub fn markdown_comment(report: &Report) -> String {
                 value(&m.old),
                 value(&m.new)
             ));
+        }
+    }
+    if !report.settings.is_empty() {
+        out.push_str("\n#### Settings (`report.toml`)\n\n| Setting | Old | New |\n|---|---|---|\n");
+        for s in &report.settings {
+            let value = |v: &Option<String>| v.as_ref().map_or("—".to_string(), |v| md_escape(v));
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                s.key,
+                value(&s.old),
+                value(&s.new)
+            ));
+        }
+    }
+    if !report.files.is_empty() {
+        out.push_str("\n#### Files\n\n");
+        for f in &report.files {
+            out.push_str(&format!("- `{}`: {}\n", f.file, md_escape(&file_line(f))));
+            if f.lines.is_empty() {
+                continue;
+            }
+            let body: String = f
+                .lines
+                .iter()
+                .map(|l| {
+                    let sign = if l.op == Op::Delete { '-' } else { '+' };
+                    format!("{sign} {:>4} | {}\n", l.line, l.text)
+                })
+                .collect();
+            // A fence longer than any run of backticks in the lines.
+            let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest.max(2) + 1);
+            out.push_str(&format!("\n  {fence}diff\n"));
+            for line in body.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push_str(&format!("  {fence}\n\n"));
         }
     }
     out
@@ -972,7 +1245,12 @@ fn tokens(changes: &[Change]) -> Vec<RedlineToken> {
 /// What the redline edition of the new version marks: each chapter text's
 /// top-level blocks against the old version's, and a summary that links to
 /// every change.
-pub fn redline(old: &Project, new: &Project, report: &Report) -> RedlineInput {
+pub fn redline(
+    old: &Project,
+    new: &Project,
+    report: &Report,
+    budget: &review::Budget,
+) -> RedlineInput {
     let mut input = RedlineInput::default();
     for pair in match_chapters(old, new) {
         let Some(chapter) = pair.new else {
@@ -1004,8 +1282,13 @@ pub fn redline(old: &Project, new: &Project, report: &Report) -> RedlineInput {
                 },
                 label: markdown::redline_label(slug, lang, index),
             };
-            for p in review::match_blocks(&old_units, &new_units) {
+            let pairs = review::match_blocks(&old_units, &new_units, budget);
+            let moves = review::moves(&old_units, &new_units, &pairs);
+            let moved_from: std::collections::HashSet<usize> = moves.values().copied().collect();
+            for p in pairs {
                 let at = match p {
+                    // A moved block is shown where it is now.
+                    Pair::Removed(a) if moved_from.contains(&a) => continue,
                     Pair::Removed(a) => {
                         removed.push(old_units[a].text.clone());
                         continue;
@@ -1022,8 +1305,28 @@ pub fn redline(old: &Project, new: &Project, report: &Report) -> RedlineInput {
                         .push(entry(at, format!("{n} block(s) removed before this")));
                 }
                 match p {
+                    Pair::Added(b) if moves.contains_key(&b) => {
+                        redline.noted.insert(b);
+                        let was = old_units[moves[&b]].line;
+                        input.summary.push(entry(
+                            b,
+                            format!("{} moved here from old line {was}", new_units[b].kind),
+                        ));
+                    }
+                    // Set as it is, formatting and all, with a bar beside it.
+                    Pair::Changed(a, b) if old_units[a].text == new_units[b].text => {
+                        redline.noted.insert(b);
+                        input.summary.push(entry(
+                            b,
+                            format!("{} formatting changed", new_units[b].kind),
+                        ));
+                    }
                     Pair::Changed(a, b) => {
-                        let words = review::word_diff(&old_units[a].text, &new_units[b].text);
+                        let words = review::word_diff_within(
+                            &old_units[a].text,
+                            &new_units[b].text,
+                            budget,
+                        );
                         redline.changed.insert(b, tokens(&words));
                         input
                             .summary
@@ -1048,11 +1351,24 @@ pub fn redline(old: &Project, new: &Project, report: &Report) -> RedlineInput {
             }
             if !redline.changed.is_empty()
                 || !redline.inserted.is_empty()
+                || !redline.noted.is_empty()
                 || !redline.removed_before.is_empty()
             {
                 input.chapters.insert((slug.clone(), lang), redline);
             }
         }
+    }
+    for s in &report.settings {
+        input.summary.push(RedlineEntry {
+            text: format!("Setting {}", setting_line(s)),
+            label: String::new(),
+        });
+    }
+    for f in &report.files {
+        input.summary.push(RedlineEntry {
+            text: format!("{}: {}", f.file, file_line(f)),
+            label: String::new(),
+        });
     }
     for m in &report.metrics {
         input.summary.push(RedlineEntry {
@@ -1068,47 +1384,50 @@ pub fn redline(old: &Project, new: &Project, report: &Report) -> RedlineInput {
     input
 }
 
-/// Typesets the bilingual redline edition of `to` and writes it to `path`
-/// atomically: nothing is written if it fails.
-fn write_redline(to: &Version, input: &RedlineInput, path: &Path, quiet: bool) -> i32 {
+/// Typesets the bilingual redline edition of `to`, or `None` with the
+/// reasons in `problems`. A version that `renga check` refuses gets no
+/// redline: a changed block is set as its words, which would hide an error
+/// in it (an unknown metric printed as inserted text), so `to` is checked
+/// as `check` checks it first.
+fn typeset_redline(to: &Version, input: &RedlineInput, problems: &mut Problems) -> Option<Vec<u8>> {
     let mut diags = Diagnostics::default();
     let mut timings = Timings::default();
-    let outputs = pipeline::prepare_redline(
-        &to.root,
-        &[Edition::Bilingual],
-        input,
-        &mut diags,
-        &mut timings,
-    )
-    .map(|prepared| prepared.typeset(&mut diags, &mut timings));
-    let pdf = outputs
+    if let Some(prepared) = pipeline::prepare(&to.root, &Edition::ALL, &mut diags, &mut timings) {
+        prepared.typeset(&mut diags, &mut timings);
+    }
+    let pdf = if diags.has_errors() {
+        None
+    } else {
+        pipeline::prepare_redline(
+            &to.root,
+            &[Edition::Bilingual],
+            input,
+            &mut diags,
+            &mut timings,
+        )
+        .map(|prepared| prepared.typeset(&mut diags, &mut timings))
         .into_iter()
         .flatten()
         .find(|o| o.edition == Edition::Bilingual)
-        .and_then(|o| o.pdf);
-    let pdf = match pdf {
-        Some(pdf) if !diags.has_errors() => pdf,
-        _ => {
-            let errors: Vec<_> = diags.items.into_iter().filter(|d| d.is_error()).collect();
-            let _ = diag::emit(&to.root, &errors, diag::Format::Human);
-            eprintln!(
-                "error: the redline edition of {} could not be typeset; nothing was written",
-                to.label
-            );
-            return 1;
-        }
+        .and_then(|o| o.pdf)
     };
-    let written = crate::atomic::write(path, &pdf);
-    match written {
-        Ok(_) => {
-            if !quiet {
-                eprintln!("wrote {}", path.display());
-            }
-            0
-        }
-        Err(err) => {
-            eprintln!("error: cannot write {}: {err}", path.display());
-            1
+    diags.dedup();
+    let mut errors: Vec<Diagnostic> = diags.items.into_iter().filter(|d| d.is_error()).collect();
+    match pdf {
+        Some(pdf) if errors.is_empty() => Some(pdf),
+        _ => {
+            errors.push(
+                Diagnostic::error(
+                    "redline",
+                    format!(
+                        "the redline edition of {} was not written: {} cannot be typeset as it is",
+                        to.label, to.label
+                    ),
+                )
+                .hint("`renga check` shows the same errors"),
+            );
+            problems.push(&to.root, Some(&to.label), errors);
+            None
         }
     }
 }
@@ -1158,9 +1477,9 @@ mod tests {
 
     #[test]
     fn markdown_marks_keep_spaces_outside() {
-        assert_eq!(md_mark("**", " new words "), " **new words** ");
-        assert_eq!(md_mark("~~", "a*b"), "~~a\\*b~~");
-        assert_eq!(md_mark("~~", "  "), "  ");
+        assert_eq!(md_mark("ins", " new words "), " <ins>new words</ins> ");
+        assert_eq!(md_mark("del", "a*b"), "<del>a\\*b</del>");
+        assert_eq!(md_mark("del", "  "), "  ");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod compile;
 pub mod confine;
 pub mod diag;
 pub mod diff;
+pub mod diff_files;
 pub mod escape;
 pub mod fonts;
 pub mod format;

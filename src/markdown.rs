@@ -304,6 +304,9 @@ pub struct Redline {
     pub removed_before: HashMap<usize, Vec<String>>,
     /// Blocks that are new.
     pub inserted: HashSet<usize>,
+    /// Blocks set as they are with a bar beside them: moved here, or only
+    /// their formatting changed (the summary says which).
+    pub noted: HashSet<usize>,
 }
 
 /// The label of the place of a change in a redline edition.
@@ -929,6 +932,13 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.out.push_str("#renga-ins-block[");
             self.block(node);
             self.out.push(']');
+        } else if redline.noted.contains(&index) {
+            // Styled here rather than in the prelude, so that a project's
+            // own prelude written before this mark existed still works.
+            self.out
+                .push_str("#block(stroke: (left: 2pt + rgb(\"#0969da\")), inset: (left: 6pt))[");
+            self.block(node);
+            self.out.push(']');
         } else {
             self.block(node);
         }
@@ -957,6 +967,7 @@ impl<'a, 'n> Writer<'a, 'n> {
         if let Some(r) = self.redline
             && (r.changed.contains_key(&index)
                 || r.inserted.contains(&index)
+                || r.noted.contains(&index)
                 || r.removed_before.contains_key(&index))
         {
             // An anchor for the summary of changes to link to.

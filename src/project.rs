@@ -338,10 +338,43 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
 /// Reads a project file as text, confined to the project (see [`confine`]).
 fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<String> {
     match confine::Root::new(root).read_text(rel) {
-        Ok(text) => Some(text),
+        // A UTF-8 byte-order mark is no character of the text.
+        Ok(text) => Some(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }),
         Err(err) => {
             diags.push(err.diagnostic(rel));
             None
+        }
+    }
+}
+
+/// A file's bytes as text: UTF-8, without the byte-order mark some editors
+/// write first (it is no character of the text). Anything else is an error
+/// at the first byte that is not UTF-8.
+pub fn decode(rel: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            // Everything before the bad byte is text: count lines and
+            // columns in it.
+            let before = String::from_utf8_lossy(&bytes[..valid]);
+            let location = Location::from_offset(rel, &before, valid);
+            Err(Diagnostic::error(
+                "utf8",
+                format!(
+                    "{rel} is not valid UTF-8 from byte {valid} (0x{:02x}, counting from 0; line {}, column {})",
+                    bytes[valid], location.line, location.column
+                ),
+            )
+            .at(location)
+            .hint("save the file as UTF-8"))
         }
     }
 }

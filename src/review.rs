@@ -5,6 +5,8 @@
 //! records ([`crate::translation`]) compare a source text with the text a
 //! translation was made from.
 
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use comrak::nodes::{AstNode, ListType, NodeValue};
 use comrak::{Arena, parse_document};
 use serde::Serialize;
-use similar::{Algorithm, DiffTag, capture_diff_slices_deadline, get_diff_ratio};
+use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 
 use crate::format;
 use crate::lang::{Lang, is_cjk};
@@ -30,6 +32,10 @@ pub struct Block {
     pub level: u8,
     /// The text a reader sees, whitespace collapsed.
     pub text: String,
+    /// The text with its inline markup written as markdown writes it
+    /// (`*emphasis*`, `[link](url)`, `![alt](image.png)`, `[^note]`), so
+    /// that a change of formatting, link target or image shows.
+    pub markup: String,
     /// 1-based line in the markdown file.
     pub line: usize,
     /// The index of the top-level block it is part of, as
@@ -53,12 +59,16 @@ pub fn top_units(markdown_text: &str, expand: Expand) -> Vec<Block> {
         .into_iter()
         .zip(infos)
         .enumerate()
-        .map(|(index, (node, info))| Block {
-            kind: info.kind,
-            level: info.level,
-            text: node_text(node, expand),
-            line: info.line,
-            top: Some(index),
+        .map(|(index, (node, info))| {
+            let (text, markup) = node_text(node, expand);
+            Block {
+                kind: info.kind,
+                level: info.level,
+                text,
+                markup,
+                line: info.line,
+                top: Some(index),
+            }
         })
         .collect()
 }
@@ -73,6 +83,7 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
             kind: "front-matter",
             level: 0,
             text: normalize(toml),
+            markup: normalize(toml),
             line: 1,
             top: None,
         });
@@ -88,10 +99,12 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
             NodeValue::FootnoteDefinition(def) => {
                 let mut c = Collector::new(expand);
                 c.walk(node, false);
+                let (text, markup) = c.finish();
                 out.push(Block {
                     kind: "footnote",
                     level: 0,
-                    text: format!("[^{}] {}", def.name, c.finish()),
+                    text: format!("[^{}] {text}", def.name),
+                    markup: format!("[^{}]: {markup}", def.name),
                     line,
                     top: None,
                 });
@@ -102,10 +115,12 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
             }
             NodeValue::Table(_) => {
                 for row in node.children() {
+                    let (text, markup) = row_text(row, expand);
                     out.push(Block {
                         kind: "row",
                         level: 0,
-                        text: row_text(row, expand),
+                        text,
+                        markup,
                         line: row.data().sourcepos.start.line,
                         top: Some(index),
                     });
@@ -129,10 +144,12 @@ fn items<'a>(list: &'a AstNode<'a>, depth: u8, top: usize, expand: Expand, out: 
         let mut c = Collector::new(expand);
         c.other(&item_marker(list, item, k));
         c.walk(item, true);
+        let (text, markup) = c.finish();
         out.push(Block {
             kind: "item",
             level: depth,
-            text: c.finish(),
+            text,
+            markup,
             line: item.data().sourcepos.start.line,
             top: Some(top),
         });
@@ -160,27 +177,32 @@ fn item_marker<'a>(list: &'a AstNode<'a>, item: &'a AstNode<'a>, k: usize) -> St
     marker
 }
 
-fn row_text<'a>(row: &'a AstNode<'a>, expand: Expand) -> String {
-    let mut c = Collector::new(expand);
-    for (i, cell) in row.children().enumerate() {
-        if i > 0 {
-            c.other(" | ");
-        }
+/// A table row's cells between ` | `; a `|` inside a cell stays escaped
+/// as the author wrote it (`\|`), so that cells never seem to split.
+fn row_text<'a>(row: &'a AstNode<'a>, expand: Expand) -> (String, String) {
+    let (mut text, mut markup) = (Vec::new(), Vec::new());
+    for cell in row.children() {
+        let mut c = Collector::new(expand);
         c.walk(cell, false);
+        let (t, m) = c.finish();
+        text.push(t.replace('|', "\\|"));
+        markup.push(m.replace('|', "\\|"));
     }
-    c.finish()
+    (normalize(&text.join(" | ")), normalize(&markup.join(" | ")))
 }
 
-fn node_text<'a>(node: &'a AstNode<'a>, expand: Expand) -> String {
+fn node_text<'a>(node: &'a AstNode<'a>, expand: Expand) -> (String, String) {
     let mut c = Collector::new(expand);
     c.node(node, false);
     c.finish()
 }
 
-/// Gathers the text of nodes; metric references are written out over
-/// runs of adjacent text, as the converter does.
+/// Gathers the text of nodes, and beside it the same text with its inline
+/// markup; metric references are written out over runs of adjacent text,
+/// as the converter does.
 struct Collector<'m> {
     out: String,
+    markup: String,
     run: String,
     expand: Expand<'m>,
 }
@@ -189,6 +211,7 @@ impl<'m> Collector<'m> {
     fn new(expand: Expand<'m>) -> Self {
         Self {
             out: String::new(),
+            markup: String::new(),
             run: String::new(),
             expand,
         }
@@ -198,28 +221,57 @@ impl<'m> Collector<'m> {
         if self.run.is_empty() {
             return;
         }
-        match self.expand {
-            Some((metrics, lang)) => self.out.push_str(&expand_metrics(&self.run, metrics, lang)),
-            None => self.out.push_str(&self.run),
-        }
+        let text = match self.expand {
+            Some((metrics, lang)) => expand_metrics(&self.run, metrics, lang),
+            None => std::mem::take(&mut self.run),
+        };
+        self.out.push_str(&text);
+        self.markup.push_str(&text);
         self.run.clear();
     }
 
     fn other(&mut self, text: &str) {
         self.flush();
         self.out.push_str(text);
+        self.markup.push_str(text);
+    }
+
+    /// Markup a reader sees as formatting, not as text.
+    fn mark(&mut self, markup: &str) {
+        self.flush();
+        self.markup.push_str(markup);
+    }
+
+    /// Formatting around a node's children.
+    fn around<'a>(&mut self, node: &'a AstNode<'a>, open: &str, close: &str) {
+        self.mark(open);
+        self.walk(node, false);
+        self.mark(close);
     }
 
     /// A node and what it contains.
     fn node<'a>(&mut self, node: &'a AstNode<'a>, shallow: bool) {
         match &node.data().value {
             NodeValue::Text(t) => self.run.push_str(t),
-            NodeValue::Code(code) => self.other(&code.literal),
+            NodeValue::Code(code) => {
+                self.mark("`");
+                self.other(&code.literal);
+                self.mark("`");
+            }
             NodeValue::Math(math) => self.other(&math.literal),
             // Kept as a marker, resolved by `finish` as the converter does.
             NodeValue::SoftBreak => self.other("\n"),
             NodeValue::LineBreak => self.other(" "),
-            NodeValue::HtmlInline(_) | NodeValue::FootnoteReference(_) => self.flush(),
+            NodeValue::HtmlInline(html) => self.mark(html),
+            NodeValue::FootnoteReference(r) => self.mark(&format!("[^{}]", r.name)),
+            NodeValue::Emph => self.around(node, "*", "*"),
+            NodeValue::Strong => self.around(node, "**", "**"),
+            NodeValue::Strikethrough => self.around(node, "~~", "~~"),
+            NodeValue::Superscript => self.around(node, "<sup>", "</sup>"),
+            NodeValue::Subscript => self.around(node, "<sub>", "</sub>"),
+            NodeValue::Underline => self.around(node, "<u>", "</u>"),
+            NodeValue::Link(link) => self.around(node, "[", &format!("]({})", link.url)),
+            NodeValue::Image(link) => self.around(node, "![", &format!("]({})", link.url)),
             NodeValue::CodeBlock(code) => self.other(&format!(" {} ", code.literal)),
             NodeValue::HtmlBlock(html) => self.other(&format!(" {} ", html.literal)),
             NodeValue::List(_) if shallow => {}
@@ -261,9 +313,13 @@ impl<'m> Collector<'m> {
         }
     }
 
-    fn finish(mut self) -> String {
+    /// The text and the markup, whitespace collapsed.
+    fn finish(mut self) -> (String, String) {
         self.flush();
-        normalize(&resolve_soft_breaks(&self.out))
+        (
+            normalize(&resolve_soft_breaks(&self.out)),
+            normalize(&resolve_soft_breaks(&self.markup)),
+        )
     }
 }
 
@@ -540,14 +596,87 @@ impl Change {
 /// coarser but still correct.
 const DEADLINE: Duration = Duration::from_millis(500);
 
+/// The work one command may spend matching blocks and words in all,
+/// counted in steps (a pair of blocks compared, a word merged or diffed)
+/// rather than in seconds, so that the same versions always give the same
+/// diff however busy the machine is. Once it is spent, changed regions are
+/// no longer paired block by block and changed blocks are no longer diffed
+/// word by word: a pathological pair of versions ends with a coarser diff
+/// (whole blocks removed and added) that still shows every change.
+#[derive(Debug)]
+pub struct Budget {
+    left: Cell<u64>,
+}
+
+/// About a second of matching: a chapter of 2,000 near-identical
+/// paragraphs in sections of 150–250 takes a tenth of it.
+const WORK: u64 = 400_000_000;
+
+impl Budget {
+    pub fn new(steps: u64) -> Self {
+        Self {
+            left: Cell::new(steps),
+        }
+    }
+
+    pub fn expired(&self) -> bool {
+        self.left.get() == 0
+    }
+
+    /// Takes `steps` from the budget; false (and the budget spent) if
+    /// there are not that many left.
+    pub fn spend(&self, steps: u64) -> bool {
+        let left = self.left.get();
+        self.left.set(left.saturating_sub(steps));
+        left >= steps
+    }
+}
+
+impl Default for Budget {
+    /// The budget of one command's matching.
+    fn default() -> Self {
+        Self::new(WORK)
+    }
+}
+
+impl Budget {
+    /// Pays for a Myers diff of `n` items in all, as if all of them
+    /// differed (`n²` steps, its worst case): the diff then runs to the
+    /// end, the same on any machine. One the budget cannot pay for gets
+    /// [`DEADLINE`] of time and may end coarser.
+    fn myers(&self, n: u64) -> Option<Instant> {
+        if self.spend(n.saturating_mul(n)) {
+            None
+        } else {
+            Some(Instant::now() + DEADLINE)
+        }
+    }
+}
+
 /// The words of `new` against those of `old`: equal runs, deletions and
 /// insertions, in reading order (a deletion before the insertion that
 /// replaces it).
 pub fn word_diff(old: &str, new: &str) -> Vec<Change> {
+    word_diff_within(old, new, &Budget::default())
+}
+
+/// [`word_diff`] within `budget`: once it is spent, the old text is
+/// deleted and the new one inserted whole (coarser, still correct).
+pub fn word_diff_within(old: &str, new: &str, budget: &Budget) -> Vec<Change> {
     let a = tokens(old);
     let b = tokens(new);
-    let ops =
-        capture_diff_slices_deadline(Algorithm::Myers, &a, &b, Some(Instant::now() + DEADLINE));
+    if old != new && budget.expired() {
+        let mut whole = Vec::new();
+        push(&mut whole, Op::Delete, old);
+        push(&mut whole, Op::Insert, new);
+        return whole;
+    }
+    let ops = capture_diff_slices_deadline(
+        Algorithm::Myers,
+        &a,
+        &b,
+        budget.myers((a.len() + b.len()) as u64),
+    );
     let mut raw: Vec<Change> = Vec::new();
     for op in ops {
         let (tag, o, n) = op.as_tag_tuple();
@@ -605,19 +734,81 @@ fn absorb_spaces(changes: Vec<Change>) -> Vec<Change> {
     out
 }
 
-/// How much of two texts' words are the same, from 0 to 1.
+/// The words of texts as numbers, each text's sorted, so that the share of
+/// words two texts have in common is one merge. Pairing blocks compares
+/// every old block of a changed region with every new one: the words are
+/// split once per block, not once per comparison.
+#[derive(Debug, Default)]
+pub struct WordBags {
+    old: Vec<Vec<u32>>,
+    new: Vec<Vec<u32>>,
+}
+
+impl WordBags {
+    pub fn new<'t>(
+        old: impl IntoIterator<Item = &'t str>,
+        new: impl IntoIterator<Item = &'t str>,
+    ) -> Self {
+        let mut ids: HashMap<&'t str, u32> = HashMap::new();
+        let old = old.into_iter().map(|t| bag(t, &mut ids)).collect();
+        let new = new.into_iter().map(|t| bag(t, &mut ids)).collect();
+        Self { old, new }
+    }
+
+    /// How much of old text `a`'s and new text `b`'s words are the same.
+    pub fn similarity(&self, a: usize, b: usize) -> f32 {
+        dice(&self.old[a], &self.new[b])
+    }
+
+    /// [`WordBags::similarity`], paid for from `budget` (nothing in
+    /// common once it is spent).
+    pub fn similarity_within(&self, a: usize, b: usize, budget: &Budget) -> f32 {
+        let (a, b) = (&self.old[a], &self.new[b]);
+        if budget.spend((a.len() + b.len()) as u64) {
+            dice(a, b)
+        } else {
+            0.0
+        }
+    }
+}
+
+fn bag<'t>(text: &'t str, ids: &mut HashMap<&'t str, u32>) -> Vec<u32> {
+    let mut words: Vec<u32> = tokens(text)
+        .into_iter()
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| {
+            let next = ids.len() as u32;
+            *ids.entry(w).or_insert(next)
+        })
+        .collect();
+    words.sort_unstable();
+    words
+}
+
+/// Twice the words in common over all words (the Dice coefficient of the
+/// two word multisets): 1 for the same words, 0 for none in common.
+fn dice(a: &[u32], b: &[u32]) -> f32 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    2.0 * common as f32 / (a.len() + b.len()) as f32
+}
+
+/// How much of two texts' words are the same, from 0 to 1, in any order.
 pub fn similarity(old: &str, new: &str) -> f32 {
-    let words = |t: &str| -> Vec<String> {
-        tokens(t)
-            .into_iter()
-            .filter(|w| !w.trim().is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let (a, b) = (words(old), words(new));
-    let ops =
-        capture_diff_slices_deadline(Algorithm::Myers, &a, &b, Some(Instant::now() + DEADLINE));
-    get_diff_ratio(&ops, a.len(), b.len())
+    WordBags::new([old], [new]).similarity(0, 0)
 }
 
 // ---- Blocks ------------------------------------------------------------------
@@ -642,15 +833,29 @@ const SIMILAR_ENOUGH: f32 = 0.5;
 /// equal exactly when two blocks are the same. Blocks that differ are paired
 /// as changed where `pairable` allows it (blocks of the same kind) and
 /// either their words are similar enough or they stand at the same place in
-/// a run of blocks that changed one for one.
-pub fn match_units<K: Hash + Eq + Ord>(
+/// a run of blocks that changed one for one. Once `budget` is spent, the
+/// regions left are whole blocks removed and added.
+pub fn match_units<K: Hash + Eq>(
     old: &[K],
     new: &[K],
     pairable: impl Fn(usize, usize) -> bool,
     similarity: impl Fn(usize, usize) -> f32,
+    budget: &Budget,
 ) -> Vec<Pair> {
-    let ops =
-        capture_diff_slices_deadline(Algorithm::Myers, old, new, Some(Instant::now() + DEADLINE));
+    // Keys as numbers: the diff compares them many times over.
+    let mut ids: HashMap<&K, u32> = HashMap::new();
+    let mut id = |k| {
+        let next = ids.len() as u32;
+        *ids.entry(k).or_insert(next)
+    };
+    let old_ids: Vec<u32> = old.iter().map(&mut id).collect();
+    let new_ids: Vec<u32> = new.iter().map(&mut id).collect();
+    let ops = capture_diff_slices_deadline(
+        Algorithm::Myers,
+        &old_ids,
+        &new_ids,
+        budget.myers((old.len() + new.len()) as u64 / 2),
+    );
     let mut out = Vec::new();
     for op in ops {
         let (tag, o, n) = op.as_tag_tuple();
@@ -658,11 +863,15 @@ pub fn match_units<K: Hash + Eq + Ord>(
             DiffTag::Equal => out.extend(o.zip(n).map(|(a, b)| Pair::Same(a, b))),
             DiffTag::Delete => out.extend(o.map(Pair::Removed)),
             DiffTag::Insert => out.extend(n.map(Pair::Added)),
-            DiffTag::Replace => pair_region(o, n, &pairable, &similarity, &mut out),
+            DiffTag::Replace => pair_region(o, n, &pairable, &similarity, budget, &mut out),
         }
     }
     out
 }
+
+/// The largest changed region (old blocks × new blocks) paired block by
+/// block; a larger one is left as removals and additions.
+const MAX_REGION: usize = 250_000;
 
 /// Pairs the blocks of a region that changed so that the paired blocks keep
 /// their order and are as similar as possible in total.
@@ -671,52 +880,15 @@ fn pair_region(
     n: Range<usize>,
     pairable: &impl Fn(usize, usize) -> bool,
     similarity: &impl Fn(usize, usize) -> f32,
+    budget: &Budget,
     out: &mut Vec<Pair>,
 ) {
     let (rows, cols) = (o.len(), n.len());
-    let mut pairs = Vec::new();
-    // Regions too large to compare pairwise are left as removals and additions.
-    if rows * cols <= 40_000 {
-        let one_for_one = rows == cols;
-        let score = |i: usize, j: usize| -> Option<f32> {
-            let (a, b) = (o.start + i, n.start + j);
-            if !pairable(a, b) {
-                return None;
-            }
-            let s = similarity(a, b);
-            // A small bonus so that blocks at the same place pair even
-            // when rewritten, unless a better-matching pairing exists.
-            (s >= SIMILAR_ENOUGH || (one_for_one && i == j)).then_some(s + 0.01)
-        };
-        // best[i][j]: the best total over old[..i] and new[..j].
-        let mut best = vec![vec![0f32; cols + 1]; rows + 1];
-        let mut take = vec![vec![false; cols + 1]; rows + 1];
-        for i in 1..=rows {
-            for j in 1..=cols {
-                let mut v = best[i - 1][j].max(best[i][j - 1]);
-                if let Some(s) = score(i - 1, j - 1)
-                    && best[i - 1][j - 1] + s > v
-                {
-                    v = best[i - 1][j - 1] + s;
-                    take[i][j] = true;
-                }
-                best[i][j] = v;
-            }
-        }
-        let (mut i, mut j) = (rows, cols);
-        while i > 0 && j > 0 {
-            if take[i][j] {
-                pairs.push((o.start + i - 1, n.start + j - 1));
-                i -= 1;
-                j -= 1;
-            } else if best[i - 1][j] >= best[i][j - 1] {
-                i -= 1;
-            } else {
-                j -= 1;
-            }
-        }
-        pairs.reverse();
-    }
+    let pairs = if rows * cols <= MAX_REGION && budget.spend((rows * cols) as u64) {
+        best_pairs(o.clone(), n.clone(), pairable, similarity, budget).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let (mut a, mut b) = (o.start, n.start);
     for (i, j) in pairs.into_iter().chain([(o.end, n.end)]) {
         out.extend((a..i).map(Pair::Removed));
@@ -728,17 +900,104 @@ fn pair_region(
     }
 }
 
-/// Matches two lists of blocks: same kind and text are the same block.
-pub fn match_blocks(old: &[Block], new: &[Block]) -> Vec<Pair> {
-    let key = |b: &Block| format!("{}\u{0}{}\u{0}{}", b.kind, b.level, b.text);
-    let old_keys: Vec<String> = old.iter().map(key).collect();
-    let new_keys: Vec<String> = new.iter().map(key).collect();
+/// The order-keeping pairing of a region with the highest total similarity
+/// (a longest-common-subsequence table), or `None` if the budget ran out.
+fn best_pairs(
+    o: Range<usize>,
+    n: Range<usize>,
+    pairable: &impl Fn(usize, usize) -> bool,
+    similarity: &impl Fn(usize, usize) -> f32,
+    budget: &Budget,
+) -> Option<Vec<(usize, usize)>> {
+    let (rows, cols) = (o.len(), n.len());
+    let one_for_one = rows == cols;
+    let score = |i: usize, j: usize| -> Option<f32> {
+        let (a, b) = (o.start + i, n.start + j);
+        if !pairable(a, b) {
+            return None;
+        }
+        let s = similarity(a, b);
+        // A small bonus so that blocks at the same place pair even
+        // when rewritten, unless a better-matching pairing exists.
+        (s >= SIMILAR_ENOUGH || (one_for_one && i == j)).then_some(s + 0.01)
+    };
+    // best[i][j]: the best total over old[..i] and new[..j].
+    let width = cols + 1;
+    let mut best = vec![0f32; (rows + 1) * width];
+    let mut take = vec![false; (rows + 1) * width];
+    for i in 1..=rows {
+        if budget.expired() {
+            return None;
+        }
+        for j in 1..=cols {
+            let mut v = best[(i - 1) * width + j].max(best[i * width + j - 1]);
+            if let Some(s) = score(i - 1, j - 1)
+                && best[(i - 1) * width + j - 1] + s > v
+            {
+                v = best[(i - 1) * width + j - 1] + s;
+                take[i * width + j] = true;
+            }
+            best[i * width + j] = v;
+        }
+    }
+    let mut pairs = Vec::new();
+    let (mut i, mut j) = (rows, cols);
+    while i > 0 && j > 0 {
+        if take[i * width + j] {
+            pairs.push((o.start + i - 1, n.start + j - 1));
+            i -= 1;
+            j -= 1;
+        } else if best[(i - 1) * width + j] >= best[i * width + j - 1] {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    pairs.reverse();
+    Some(pairs)
+}
+
+/// What makes two blocks the same block: kind, level and text with its markup.
+fn block_key(b: &Block) -> String {
+    format!("{}\u{0}{}\u{0}{}", b.kind, b.level, b.markup)
+}
+
+/// Matches two lists of blocks: the same kind and markup are the same block.
+pub fn match_blocks(old: &[Block], new: &[Block], budget: &Budget) -> Vec<Pair> {
+    let old_keys: Vec<String> = old.iter().map(block_key).collect();
+    let new_keys: Vec<String> = new.iter().map(block_key).collect();
+    let bags = WordBags::new(
+        old.iter().map(|b| b.text.as_str()),
+        new.iter().map(|b| b.text.as_str()),
+    );
     match_units(
         &old_keys,
         &new_keys,
         |a, b| old[a].kind == new[b].kind,
-        |a, b| similarity(&old[a].text, &new[b].text),
+        |a, b| bags.similarity_within(a, b, budget),
+        budget,
     )
+}
+
+/// Blocks that [`match_blocks`] found removed in one place and added,
+/// the same, in another: they moved (two paragraphs swapped, a section
+/// reordered). Maps the new index of each moved block to its old index.
+pub fn moves(old: &[Block], new: &[Block], pairs: &[Pair]) -> HashMap<usize, usize> {
+    let mut removed: HashMap<String, Vec<usize>> = HashMap::new();
+    for p in pairs.iter().rev() {
+        if let Pair::Removed(a) = p {
+            removed.entry(block_key(&old[*a])).or_default().push(*a);
+        }
+    }
+    let mut out = HashMap::new();
+    for p in pairs {
+        if let Pair::Added(b) = p
+            && let Some(a) = removed.get_mut(&block_key(&new[*b])).and_then(Vec::pop)
+        {
+            out.insert(*b, a);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -863,6 +1122,7 @@ mod tests {
             kind: "paragraph",
             level: 0,
             text: text.into(),
+            markup: text.into(),
             line: 0,
             top: None,
         }
@@ -883,7 +1143,7 @@ mod tests {
             para("The last paragraph stays."),
         ];
         assert_eq!(
-            match_blocks(&old, &new),
+            match_blocks(&old, &new, &Budget::default()),
             vec![
                 Pair::Same(0, 0),
                 Pair::Added(1),
@@ -907,20 +1167,87 @@ mod tests {
             para("End."),
         ];
         assert_eq!(
-            match_blocks(&old, &new),
+            match_blocks(&old, &new, &Budget::default()),
             vec![Pair::Same(0, 0), Pair::Changed(1, 1), Pair::Same(2, 2)]
         );
         let mut heading = para("Entirely old words here");
         heading.kind = "heading";
         let new = [para("Keep."), heading, para("End.")];
         assert_eq!(
-            match_blocks(&old, &new),
+            match_blocks(&old, &new, &Budget::default()),
             vec![
                 Pair::Same(0, 0),
                 Pair::Removed(1),
                 Pair::Added(1),
                 Pair::Same(2, 2)
             ]
+        );
+    }
+
+    #[test]
+    fn a_spent_budget_gives_a_coarser_match_that_still_accounts_for_every_block() {
+        let old: Vec<Block> = (0..300)
+            .map(|i| para(&format!("Paragraph {i} reads much like its neighbours.")))
+            .collect();
+        let new: Vec<Block> = (0..300)
+            .map(|i| {
+                para(&format!(
+                    "Paragraph {i} reads much like its neighbours now."
+                ))
+            })
+            .collect();
+        for budget in [Budget::default(), Budget::new(0)] {
+            let pairs = match_blocks(&old, &new, &budget);
+            let (mut seen_old, mut seen_new) = (vec![0; 300], vec![0; 300]);
+            for p in &pairs {
+                match *p {
+                    Pair::Same(a, b) | Pair::Changed(a, b) => {
+                        seen_old[a] += 1;
+                        seen_new[b] += 1;
+                    }
+                    Pair::Removed(a) => seen_old[a] += 1,
+                    Pair::Added(b) => seen_new[b] += 1,
+                }
+            }
+            assert!(
+                seen_old.iter().chain(&seen_new).all(|n| *n == 1),
+                "{pairs:?}"
+            );
+            if budget.expired() {
+                assert!(
+                    pairs
+                        .iter()
+                        .all(|p| matches!(p, Pair::Removed(_) | Pair::Added(_)))
+                );
+            } else {
+                assert!((0..300).all(|i| pairs.contains(&Pair::Changed(i, i))));
+            }
+        }
+    }
+
+    #[test]
+    fn moved_blocks_are_found_among_removals_and_additions() {
+        let old = [para("A."), para("B is here."), para("C.")];
+        let new = [para("A."), para("C."), para("B is here.")];
+        let pairs = match_blocks(&old, &new, &Budget::default());
+        // Either block may be the one that moved; one move, of the same text.
+        let moved = moves(&old, &new, &pairs);
+        assert_eq!(moved.len(), 1, "{pairs:?}");
+        let (b, a) = moved.into_iter().next().unwrap();
+        assert_eq!(old[a].text, new[b].text);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn markup_is_kept_beside_the_text() {
+        let b = blocks(
+            "Some *stress*, a [link](https://x.test), `code`, ![alt](f.svg) and a note.[^n]\n\n[^n]: N.\n",
+            None,
+        );
+        assert_eq!(b[0].text, "Some stress, a link, code, alt and a note.");
+        assert_eq!(
+            b[0].markup,
+            "Some *stress*, a [link](https://x.test), `code`, ![alt](f.svg) and a note.[^n]"
         );
     }
 

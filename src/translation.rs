@@ -609,17 +609,23 @@ fn kind_name(kind: &str) -> String {
 /// alignments merged, entry by entry, into slots.
 fn align(record: &Record, en: &[Block], ja: &[Block]) -> Vec<Slot> {
     let n = record.block.len();
+    let budget = review::Budget::default();
     // Where each record entry is now, and the new blocks with the record
     // entry they come before (`n`: at the end), in order.
     let per_lang = |lang: Lang, blocks: &[Block]| -> (Vec<Side>, Vec<(usize, usize)>) {
         let old: Vec<&str> = record.block.iter().map(|b| b.hash(lang)).collect();
         let new: Vec<String> = blocks.iter().map(|b| hash(&b.text)).collect();
         let new: Vec<&str> = new.iter().map(String::as_str).collect();
+        let bags = review::WordBags::new(
+            record.block.iter().map(|b| b.text(lang)),
+            blocks.iter().map(|b| b.text.as_str()),
+        );
         let pairs = review::match_units(
             &old,
             &new,
             |_, _| true,
-            |a, b| review::similarity(record.block[a].text(lang), &blocks[b].text),
+            |a, b| bags.similarity_within(a, b, &budget),
+            &budget,
         );
         let mut now = vec![Side::Absent; n];
         let mut added = Vec::new();

@@ -48,9 +48,14 @@ fn edit(p: &TestProject, rel: &str, from: &str, to: &str) {
     p.file(rel, text.replace(from, to));
 }
 
+/// The JSON document a command printed: for `diff`, the last of its JSON
+/// lines (problems come first, each on a line of its own).
 fn json(out: &Output) -> Value {
     assert!(out.status.success(), "{}", stderr(out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+    let text = stdout(out);
+    serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(text.trim_end().rsplit('\n').next().unwrap_or("")))
+        .unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// Word changes (`words` of a diff block, `changes` of a stale block) as
@@ -108,7 +113,7 @@ fn an_english_paragraph_edit_is_that_paragraphs_word_change() {
         "{md}"
     );
     assert!(
-        md.contains("Singpass serves 1,234,567 people ~~residents.~~**citizens.**"),
+        md.contains("Singpass serves 1,234,567 people <del>residents.</del><ins>citizens.</ins>"),
         "{md}"
     );
 
@@ -372,7 +377,10 @@ fn metric_value_changes_show_old_and_new_values() {
         "{md}"
     );
     // The paragraph that cites the figure reads differently too.
-    assert!(md.contains("~~1,234,567~~**1,300,000**"), "{md}");
+    assert!(
+        md.contains("<del>1,234,567</del><ins>1,300,000</ins>"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -542,4 +550,572 @@ fn draft_builds_mark_stale_blocks_and_strict_builds_refuse_them() {
     // The English edition alone has nothing stale.
     let out = p.renga(&["compile", "--strict", "--lang", "en"]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+// ---- Issue 14: every change shown, no wrong answer ------------------------------
+
+fn read(p: &TestProject, rel: &str) -> String {
+    std::fs::read_to_string(p.path().join(rel)).unwrap()
+}
+
+/// The blocks of the one chapter text a diff reports.
+fn only_blocks(report: &Value) -> Vec<Value> {
+    let chapters = report["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), 1, "{report:#}");
+    let texts = chapters[0]["texts"].as_array().unwrap();
+    assert_eq!(texts.len(), 1, "{report:#}");
+    texts[0]["blocks"].as_array().unwrap().clone()
+}
+
+#[test]
+fn no_redline_is_written_when_a_changed_block_of_the_new_version_has_an_error() {
+    let p = repository();
+    // The reference is mistyped inside a block that changed: a redline sets
+    // that block as its words and would print the reference as text.
+    edit(
+        &p,
+        EN,
+        "{{metric sg.identity.users}} residents.",
+        "{{metric sg.identity.user}} residents.",
+    );
+    let out = p.renga(&["diff", "--pdf", "redline.pdf"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown metric"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("redline edition of working tree was not written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.path().join("redline.pdf").exists());
+    // `renga check` refuses the same version.
+    assert_eq!(p.renga(&["check"]).status.code(), Some(1));
+}
+
+#[test]
+fn a_chapter_that_is_not_utf8_is_an_error_at_its_byte_not_a_removal() {
+    let p = repository();
+    p.file(EN, b"## Purpose\n\nSingpass \xff serves.\n");
+    let out = p.renga(&["diff"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("chapters/01-intro/en.md is not valid UTF-8 from byte 21"),
+        "{err}"
+    );
+    assert!(err.contains("line 3, column 10"), "{err}");
+    assert!(!stdout(&out).contains("removed"), "{}", stdout(&out));
+
+    // The same problem as a diagnostic with its place, as `compile` gives it.
+    let out = p.renga(&["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", stdout(&out));
+    assert_eq!(lines[0]["severity"], "error");
+    assert_eq!(lines[0]["code"], "utf8");
+    assert_eq!(lines[0]["file"], EN);
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[0]["column"].as_u64()),
+        (Some(3), Some(10))
+    );
+}
+
+#[test]
+fn diff_problems_follow_the_diagnostic_formats() {
+    let p = repository();
+    let out = p.renga(&["diff", "v9.9", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line: Value = serde_json::from_str(stdout(&out).trim())
+        .unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    assert_eq!(line["severity"], "error");
+    assert!(
+        line["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown revision `v9.9`"),
+        "{line}"
+    );
+    let out = p.renga(&["diff", "v9.9", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("::error title=diff-revision::unknown revision `v9.9`"),
+        "{}",
+        stdout(&out)
+    );
+    // `human` is the terminal format, as for every other command.
+    let out = p.renga(&["diff", "--format", "human"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_byte_order_mark_changes_nothing() {
+    let p = repository();
+    p.file(EN, format!("\u{feff}{}", read(&p, EN)));
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    assert_eq!(report["chapters"], serde_json::json!([]), "{report:#}");
+    assert!(stdout(&p.renga(&["diff"])).contains("no changes"));
+}
+
+#[test]
+fn an_escaped_pipe_in_a_table_cell_stays_escaped() {
+    let p = repository();
+    p.file(
+        EN,
+        read(&p, EN) + "\n| Service | Note |\n|---|---|\n| Singpass | login \\| sign |\n",
+    );
+    git(p.path(), &["commit", "-q", "-a", "-m", "table"]);
+    edit(&p, EN, "login \\| sign", "login \\| verify");
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let blocks = only_blocks(&report);
+    assert_eq!(blocks.len(), 1, "{report:#}");
+    assert_eq!(blocks[0]["kind"], "row");
+    assert_eq!(blocks[0]["old"]["text"], "Singpass | login \\| sign");
+    assert_eq!(blocks[0]["new"]["text"], "Singpass | login \\| verify");
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(
+        text.contains("Singpass | login \\| [-sign-]{+verify+}"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_swap_of_two_paragraphs_is_a_move() {
+    let p = repository();
+    p.file(
+        EN,
+        read(&p, EN) + "\nThe first added paragraph, on trust.\n\nThe second added paragraph, on identity.\n",
+    );
+    git(p.path(), &["commit", "-q", "-a", "-m", "two paragraphs"]);
+    p.file(
+        EN,
+        read(&p, EN).replace(
+            "The first added paragraph, on trust.\n\nThe second added paragraph, on identity.",
+            "The second added paragraph, on identity.\n\nThe first added paragraph, on trust.",
+        ),
+    );
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let blocks = only_blocks(&report);
+    assert_eq!(
+        blocks.len(),
+        1,
+        "one move, not a removal and an addition: {report:#}"
+    );
+    assert_eq!(blocks[0]["status"], "moved");
+    let (old, new) = (&blocks[0]["old"]["line"], &blocks[0]["new"]["line"]);
+    assert_ne!(old, new, "{report:#}");
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(text.contains(&format!("moved from line {old}")), "{text}");
+    let md = stdout(&p.renga(&["diff", "--format", "markdown"]));
+    assert!(md.contains(&format!("moved from line {old}")), "{md}");
+}
+
+/// Renders markdown as GitHub does (CommonMark with the GFM extensions;
+/// GitHub keeps `<del>` and `<ins>`).
+fn github_html(md: &str) -> String {
+    let mut options = comrak::Options::default();
+    options.extension.strikethrough = true;
+    options.extension.table = true;
+    options.extension.autolink = true;
+    options.extension.tasklist = true;
+    options.render.r#unsafe = true;
+    comrak::markdown_to_html(md, &options)
+}
+
+#[test]
+fn pull_request_markdown_marks_words_that_render_next_to_japanese_punctuation() {
+    let p = repository();
+    edit(
+        &p,
+        JA,
+        "が利用している。",
+        "が公開鍵基盤（PKI）の上で利用している。",
+    );
+    git(p.path(), &["commit", "-q", "-a", "-m", "PKI"]);
+    edit(&p, JA, "基盤（PKI）の上", "基盤の上");
+    edit(&p, EN, "residents.", "citizens.");
+    let md = stdout(&p.renga(&["diff", "--format", "markdown"]));
+    let html = github_html(&md);
+    assert!(html.contains("<del>（PKI）</del>"), "{md}\n{html}");
+    assert!(
+        html.contains("<del>residents.</del><ins>citizens.</ins>"),
+        "{md}\n{html}"
+    );
+    assert!(!html.contains('~'), "no marker is left unrendered: {html}");
+    assert!(!html.contains("**"), "{html}");
+}
+
+const SVG_A: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>\n";
+const SVG_B: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><circle r=\"5\" cx=\"5\" cy=\"5\"/></svg>\n";
+
+#[test]
+fn a_changed_image_file_and_a_chapter_pointing_at_another_image_are_shown() {
+    let p = repository();
+    p.file("chapters/01-intro/figure.svg", SVG_A);
+    p.file(EN, read(&p, EN) + "\n![Square](figure.svg)\n");
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "figure"]);
+
+    // The same name, new bytes.
+    p.file("chapters/01-intro/figure.svg", SVG_B);
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    assert_eq!(report["chapters"], serde_json::json!([]), "{report:#}");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "chapters/01-intro/figure.svg");
+    assert_eq!(files[0]["kind"], "image");
+    assert_eq!(files[0]["status"], "changed");
+    assert_eq!(files[0]["old"]["size"], SVG_A.len());
+    assert_eq!(files[0]["new"]["size"], SVG_B.len());
+    assert_ne!(files[0]["old"]["sha256"], files[0]["new"]["sha256"]);
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(
+        text.contains(&format!(
+            "chapters/01-intro/figure.svg: image changed: {} → {} bytes, sha256 ",
+            SVG_A.len(),
+            SVG_B.len()
+        )),
+        "{text}"
+    );
+
+    // The chapter points at another image with the same alt text.
+    p.file("chapters/01-intro/figure.svg", SVG_A);
+    p.file("chapters/01-intro/other.svg", SVG_B);
+    edit(&p, EN, "(figure.svg)", "(other.svg)");
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let blocks = only_blocks(&report);
+    assert_eq!(blocks.len(), 1, "{report:#}");
+    assert_eq!(blocks[0]["status"], "changed");
+    assert_eq!(
+        ops(&blocks[0]["words"]),
+        [
+            ("delete", "![Square](figure.svg)"),
+            ("insert", "![Square](other.svg)"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(report["files"][0]["file"], "chapters/01-intro/other.svg");
+    assert_eq!(report["files"][0]["status"], "added");
+}
+
+#[test]
+fn report_settings_are_shown_by_key_with_old_and_new_values() {
+    let p = repository();
+    p.file(
+        "report.toml",
+        REPORT_TOML.replace("en = \"Test Report\"", "en = \"Test Report 2026\"")
+            + "\n[layout]\ndraft = true\n",
+    );
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    assert_eq!(
+        report["settings"],
+        serde_json::json!([
+            { "key": "layout.draft", "new": "true" },
+            { "key": "title.en", "old": "\"Test Report\"", "new": "\"Test Report 2026\"" },
+        ]),
+        "{report:#}"
+    );
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(
+        text.contains("title.en: \"Test Report\" → \"Test Report 2026\""),
+        "{text}"
+    );
+    assert!(text.contains("layout.draft: added, true"), "{text}");
+    let md = stdout(&p.renga(&["diff", "--format", "markdown"]));
+    assert!(
+        md.contains("| `title.en` | \"Test Report\" | \"Test Report 2026\" |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn template_changes_are_shown_by_file_and_line() {
+    let p = repository();
+    let main = include_str!("../templates/main.typ");
+    p.file("templates/main.typ", main);
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "own template"]);
+    let (n, line) = main
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("set page"))
+        .expect("the template sets the page");
+    let changed = format!("{line} // margins reviewed");
+    p.file("templates/main.typ", main.replacen(line, &changed, 1));
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "templates/main.typ");
+    assert_eq!(files[0]["kind"], "template");
+    assert_eq!(
+        files[0]["lines"],
+        serde_json::json!([
+            { "op": "delete", "line": n + 1, "text": line },
+            { "op": "insert", "line": n + 1, "text": changed },
+        ]),
+        "{report:#}"
+    );
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(
+        text.contains("templates/main.typ: template changed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("line {}: + {changed}", n + 1)),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_change_of_emphasis_alone_is_shown_as_formatting() {
+    let p = repository();
+    edit(&p, EN, "residents.", "*residents*.");
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let blocks = only_blocks(&report);
+    assert_eq!(blocks.len(), 1, "{report:#}");
+    assert_eq!(blocks[0]["status"], "changed");
+    assert_eq!(blocks[0]["formatting"], true);
+    assert_eq!(
+        ops(&blocks[0]["words"]),
+        [
+            ("equal", "Singpass serves 1,234,567 people "),
+            ("delete", "residents."),
+            ("insert", "*residents*."),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(text.contains("changed (formatting only)"), "{text}");
+}
+
+#[test]
+fn a_name_that_is_both_a_folder_and_a_revision_is_refused() {
+    let p = repository();
+    git(p.path(), &["branch", "draft"]);
+    std::fs::create_dir(p.path().join("draft")).unwrap();
+    let out = p.renga(&["diff", "draft"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`draft` is both a folder and a git revision"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`./draft`") && err.contains("`draft^{commit}`"),
+        "{err}"
+    );
+    // Either spelling says which is meant.
+    let out = p.renga(&["diff", "draft^{commit}"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_long_chapter_of_similar_paragraphs_diffs_in_bounded_time() {
+    // 2,000 paragraphs in sections of 150 to 250, every one of them edited.
+    let sections = [150, 250, 200, 180, 220, 170, 230, 160, 240, 200];
+    let old = TestProject::new();
+    let new = TestProject::new();
+    old.file(
+        "chapters/02-long/en.md",
+        similar_paragraphs(&sections, false),
+    );
+    new.file(
+        "chapters/02-long/en.md",
+        similar_paragraphs(&sections, true),
+    );
+    // Measured as the processor time renga used (bash's `time`), which a
+    // machine busy with other tests does not inflate as it does wall time.
+    let out = Command::new("bash")
+        .args(["-c", "TIMEFORMAT='%3U %3S'; { time \"$@\" > \"$0\"; } 2>&1"])
+        .arg(old.path().join("diff.json"))
+        .arg(env!("CARGO_BIN_EXE_renga"))
+        .arg("diff")
+        .arg(old.path())
+        .arg(new.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    let cpu: f64 = stdout(&out)
+        .split_whitespace()
+        .map(|t| t.parse::<f64>().unwrap())
+        .sum();
+    assert!(cpu < 2.0, "took {cpu} s of processor time");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(old.path().join("diff.json")).unwrap())
+            .unwrap();
+    let blocks = only_blocks(&report);
+    assert_eq!(blocks.len(), 2000, "every paragraph changed");
+    // Each paragraph is paired with itself, not with a neighbour.
+    for b in &blocks {
+        assert_eq!(b["status"], "changed", "{b:#}");
+        assert_eq!(b["old"]["line"], b["new"]["line"], "{b:#}");
+    }
+}
+
+// ---- Issue 10: reading revisions with git ---------------------------------------
+
+/// Runs git in `dir` and returns what it printed, trimmed.
+fn git_out(dir: &Path, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A commit of the project's tree with one more entry, made with git's
+/// plumbing as a hostile repository could be: `name` holds `file`.
+fn commit_with_entry(p: &TestProject, name: &str, file: &str) -> String {
+    let blob = git_out(p.path(), &["hash-object", "-w", "--stdin"], "planted\n");
+    let inner = git_out(
+        p.path(),
+        &["mktree"],
+        &format!("100644 blob {blob}\t{file}\n"),
+    );
+    let listing = git_out(p.path(), &["ls-tree", "HEAD"], "");
+    let tree = git_out(
+        p.path(),
+        &["mktree"],
+        &format!("{listing}\n040000 tree {inner}\t{name}\n"),
+    );
+    git_out(
+        p.path(),
+        &["commit-tree", &tree, "-p", "HEAD", "-m", "hostile"],
+        "",
+    )
+}
+
+#[test]
+fn paths_from_a_git_tree_that_leave_the_checkout_are_refused_before_writing() {
+    let p = repository();
+    let scratch = TestProject::empty();
+    let escape = "renga-escaped.txt";
+    for (name, says) in [("..", "`..`"), (".git", "`.git`")] {
+        let commit = commit_with_entry(&p, name, escape);
+        let out = Command::new(env!("CARGO_BIN_EXE_renga"))
+            .args(["diff", "HEAD", &commit])
+            .current_dir(p.path())
+            .env("TMPDIR", scratch.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "has a file `{name}/{escape}` that renga will not write"
+            )) && err.contains(says),
+            "{err}"
+        );
+        // Nothing landed beside the temporary checkouts, and they are gone.
+        let left: Vec<_> = std::fs::read_dir(scratch.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
+}
+
+/// A folder with a `git` that runs `script` (sh) before the real git.
+fn wrapped_git(script: &str) -> TestProject {
+    let real = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    let bin = TestProject::empty();
+    bin.file("git", format!("#!/bin/sh\n{script}\nexec {real} \"$@\"\n"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.path().join("git"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    bin
+}
+
+fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn a_git_that_complains_at_length_cannot_stall_diff() {
+    let p = repository();
+    edit(&p, EN, "residents.", "citizens.");
+    // Two megabytes on standard error before every object is read.
+    let bin = wrapped_git(
+        "for a in \"$@\"; do [ \"$a\" = cat-file ] && head -c 2000000 /dev/zero | tr '\\0' e >&2; done",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(["diff", "--format", "json"])
+        .current_dir(p.path())
+        .env("PATH", path_with(bin.path()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("renga diff stalled on git's standard error");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let report = json(&out);
+    assert_eq!(only_blocks(&report).len(), 1, "{report:#}");
+}
+
+#[test]
+fn a_missing_or_old_git_is_one_clear_error() {
+    let p = repository();
+    let empty = TestProject::empty();
+    let out = Command::new(env!("CARGO_BIN_EXE_renga"))
+        .arg("diff")
+        .current_dir(p.path())
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("renga diff reads revisions with git, and git is not installed"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error").count(), 1, "one error: {err}");
+
+    let bin = wrapped_git("[ \"$1\" = --version ] && echo 'git version 2.1.4' && exit 0");
+    let out = Command::new(env!("CARGO_BIN_EXE_renga"))
+        .arg("diff")
+        .current_dir(p.path())
+        .env("PATH", path_with(bin.path()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("renga diff needs git 2.24 or newer to read revisions; `git --version` says `git version 2.1.4`"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error").count(), 1, "one error: {err}");
 }

@@ -426,3 +426,67 @@ impl TestProject {
 pub fn chapter_label(edition: Edition, slug: &str) -> String {
     renga::markdown::label(slug, edition.langs()[0], None)
 }
+
+// ---- A long chapter for the review commands' time bounds ----
+
+/// A chapter of sections holding `sizes[i]` paragraphs each, all written
+/// from one small vocabulary so that every paragraph reads much like its
+/// neighbours: the hard case for pairing blocks between two versions.
+/// With `edited`, one word of every paragraph is replaced. The same sizes
+/// always give the same text.
+pub fn similar_paragraphs(sizes: &[usize], edited: bool) -> String {
+    const VOCABULARY: [&str; 30] = [
+        "agency",
+        "service",
+        "digital",
+        "identity",
+        "residents",
+        "government",
+        "platform",
+        "data",
+        "record",
+        "public",
+        "trust",
+        "verify",
+        "credential",
+        "payment",
+        "health",
+        "portal",
+        "citizen",
+        "report",
+        "figure",
+        "year",
+        "review",
+        "standard",
+        "policy",
+        "access",
+        "secure",
+        "national",
+        "local",
+        "mobile",
+        "network",
+        "system",
+    ];
+    // xorshift64: a fixed sequence, no dependency.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut text = String::new();
+    for (s, &count) in sizes.iter().enumerate() {
+        text.push_str(&format!("## Section {}\n\n", s + 1));
+        for _ in 0..count {
+            let mut words: Vec<&str> = (0..30).map(|_| VOCABULARY[next(30)]).collect();
+            let at = next(30);
+            if edited {
+                words[at] = "changed";
+            }
+            text.push_str(&words.join(" "));
+            text.push_str(".\n\n");
+        }
+    }
+    text
+}
