@@ -1020,7 +1020,9 @@ fn setting_line(s: &SettingDiff) -> String {
 
 /// `image changed: 1,234 → 1,240 bytes, sha256 1a2b3c4d5e6f → 4d5e6f7a8b9c`.
 fn file_line(f: &FileDiff) -> String {
-    let size = |i: &diff_files::FileInfo| format::group_thousands(i.size as f64);
+    let size = |i: &diff_files::FileInfo| {
+        format::group_thousands(&format::Decimal::from_f64(i.size as f64))
+    };
     match (&f.old, &f.new) {
         (Some(old), Some(new)) => format!(
             "{} changed: {} → {} bytes, sha256 {} → {}",
