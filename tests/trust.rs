@@ -588,3 +588,24 @@ fn a_broken_metrics_file_is_not_also_every_unknown_metric() {
     assert_eq!(found.len(), 1, "{diags:?}");
     assert_eq!(found[0]["code"], "metric-source");
 }
+
+#[test]
+fn a_project_font_linking_outside_is_refused() {
+    let p = TestProject::new();
+    let outside = Outside::new();
+    let target = outside.file("x.ttf", "SECRET, and no font");
+    link(&p, "fonts/x.ttf", &target);
+    let out = p.renga(&["check", "--format", "json"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let errors: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON lines"))
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "one error for one link: {stdout}");
+    assert_eq!(errors[0]["file"], "fonts/x.ttf", "{stdout}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("outside the project"), "{message}");
+    assert!(!stdout.contains("SECRET") && !stderr.contains("SECRET"));
+}
