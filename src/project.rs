@@ -517,32 +517,20 @@ fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
 /// or `None` without it. Front matter is `key: value` lines: a document that
 /// opens with a rule and a setext heading (`---`, `Foo`, `---`) is markdown.
 pub fn split_yaml_front_matter(text: &str) -> Option<(&str, usize)> {
-    let rest = text.strip_prefix("---")?;
-    let rest = rest
-        .strip_prefix("\r\n")
-        .or_else(|| rest.strip_prefix('\n'))?;
-    let start = text.len() - rest.len();
-    let mut pos = start;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            let yaml = &text[start..pos];
-            let first = yaml
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty() && !l.starts_with('#'));
-            let keyed = first.is_none_or(|l| {
-                l.split_once(':').is_some_and(|(key, _)| {
-                    !key.is_empty()
-                        && key.chars().all(|c| {
-                            c.is_alphanumeric() || matches!(c, '_' | '-' | '"' | '\'' | ' ')
-                        })
-                })
-            });
-            return keyed.then_some((yaml, start));
-        }
-        pos += line.len();
-    }
-    None
+    let (yaml, start) = split_fenced(text, "---")?;
+    let first = yaml
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    let keyed = first.is_none_or(|l| {
+        l.split_once(':').is_some_and(|(key, _)| {
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '"' | '\'' | ' '))
+        })
+    });
+    keyed.then_some((yaml, start))
 }
 
 /// Reads YAML front matter: its `title`; every other key is reported once,
@@ -643,14 +631,20 @@ fn yaml_front_matter(
 /// Splits `+++`-delimited front matter off a chapter. Returns the TOML text
 /// and its byte offset in the file, or `None` without front matter.
 pub fn split_front_matter(text: &str) -> Option<(&str, usize)> {
-    let rest = text.strip_prefix("+++")?;
+    split_fenced(text, "+++")
+}
+
+/// The text between a `fence` line opening the file and the next such line,
+/// with its byte offset; `None` unless both are there.
+fn split_fenced<'t>(text: &'t str, fence: &str) -> Option<(&'t str, usize)> {
+    let rest = text.strip_prefix(fence)?;
     let rest = rest
         .strip_prefix("\r\n")
         .or_else(|| rest.strip_prefix('\n'))?;
     let start = text.len() - rest.len();
     let mut pos = start;
     for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "+++" {
+        if line.trim_end() == fence {
             return Some((&text[start..pos], start));
         }
         pos += line.len();
