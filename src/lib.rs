@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod project;
 pub mod review;
 pub mod status;
+pub mod svg;
 pub mod template;
 pub mod translation;
 pub mod watch;

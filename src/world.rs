@@ -18,6 +18,7 @@ use typst::{Library, LibraryExt, World};
 
 use crate::confine;
 use crate::project::Date;
+use crate::svg;
 
 /// The file id of a virtual path in the project, e.g. `/chapters/a/en.md.typ`.
 pub fn file_id(path: &str) -> FileId {
@@ -141,6 +142,8 @@ impl Sources {
         let rel = id.vpath().get_without_slash();
         // Symlinks must not lead out of the project either.
         match confine::Root::new(&self.root).read(rel) {
+            // Each SVG drawing once per PDF, however often it is shown.
+            Ok(bytes) if svg::is_svg(rel) => Ok(Bytes::new(svg::isolated(&bytes).unwrap_or(bytes))),
             Ok(bytes) => Ok(Bytes::new(bytes)),
             Err(confine::ReadError::Missing { dangling: None }) => {
                 Err(FileError::NotFound(self.root.join(rel)))

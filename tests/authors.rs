@@ -656,3 +656,140 @@ fn init_prints_the_next_command_quoted_for_the_shell() {
         "{next}"
     );
 }
+
+// ---- Output size ------------------------------------------------------------
+
+/// A large vector drawing: `lines` polylines, each one stroke in the PDF.
+fn large_svg(lines: usize) -> String {
+    let mut seed: u64 = 15;
+    let mut next = move |range: f64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64 * range
+    };
+    let mut svg = String::from(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 700" width="1000" height="700">"#,
+    );
+    for _ in 0..lines {
+        svg.push_str("\n<polyline fill=\"none\" stroke-width=\"0.7\" points=\"");
+        for _ in 0..8 {
+            svg.push_str(&format!("{:.2},{:.2} ", next(1000.0), next(700.0)));
+        }
+        svg.push_str(&format!("\" stroke=\"#{:06x}\"/>", next(16777215.0) as u32));
+    }
+    svg.push_str("\n</svg>\n");
+    svg
+}
+
+/// Strokes in a PDF: `stored` in its content streams (pages and form
+/// XObjects, each counted once), `drawn` when its pages are painted (a form
+/// counted at every use).
+struct Strokes {
+    stored: usize,
+    drawn: usize,
+}
+
+fn strokes(pdf: &std::path::Path) -> Strokes {
+    use hayro_syntax::Pdf;
+    use hayro_syntax::content::UntypedIter;
+    use hayro_syntax::object::{Dict, Name, Object};
+    use hayro_syntax::page::Resources;
+
+    fn is_form(dict: &Dict) -> bool {
+        dict.get::<Name>(b"Subtype")
+            .is_some_and(|n| n.as_str() == "Form")
+    }
+    fn count(content: &[u8]) -> usize {
+        let mut ops = UntypedIter::new(content);
+        let mut n = 0;
+        while let Some(op) = ops.next() {
+            n += usize::from(&**op.operator == b"S");
+        }
+        n
+    }
+    fn drawn(content: &[u8], resources: &Resources, depth: usize) -> usize {
+        assert!(depth < 32, "form XObjects nest too deep");
+        let mut n = 0;
+        let mut ops = UntypedIter::new(content);
+        while let Some(op) = ops.next() {
+            match &**op.operator {
+                b"S" => n += 1,
+                b"Do" => {
+                    let Some(Object::Name(name)) = op.operands().next() else {
+                        continue;
+                    };
+                    let Some(form) = resources.get_x_object(name) else {
+                        continue;
+                    };
+                    if !is_form(form.dict()) {
+                        continue;
+                    }
+                    let inner = Resources::from_parent(
+                        form.dict().get::<Dict>(b"Resources").unwrap_or_default(),
+                        resources.clone(),
+                    );
+                    let data = form.decoded().expect("the form's content decodes");
+                    n += drawn(&data, &inner, depth + 1);
+                }
+                _ => {}
+            }
+        }
+        n
+    }
+
+    let pdf = Pdf::new(std::fs::read(pdf).unwrap()).expect("a PDF hayro reads");
+    let mut stored = 0;
+    let mut painted = 0;
+    for page in pdf.pages().iter() {
+        let content = page.page_stream().unwrap_or_default();
+        stored += count(content);
+        painted += drawn(content, page.resources(), 0);
+    }
+    for object in pdf.objects() {
+        if let Object::Stream(stream) = object
+            && is_form(stream.dict())
+        {
+            stored += count(&stream.decoded().expect("the form's content decodes"));
+        }
+    }
+    Strokes {
+        stored,
+        drawn: painted,
+    }
+}
+
+#[test]
+fn a_large_svg_is_stored_once_per_pdf_however_often_it_is_shown() {
+    const LINES: usize = 3000;
+    let p = TestProject::new();
+    p.file("chapters/01-intro/drawing.svg", large_svg(LINES));
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\n![A large drawing](drawing.svg)\n\nThe same drawing again:\n\n![The large drawing again](drawing.svg)\n",
+    );
+    p.file(
+        "chapters/01-intro/ja.md",
+        "## 目的\n\n![大きな図](drawing.svg)\n",
+    );
+    let out = p.renga(&["compile"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // (edition, times the drawing is shown)
+    for (pdf, shown) in [(EN, 2), (JA, 1), (BI, 3)] {
+        let s = strokes(&p.out(pdf));
+        // Every use is painted: the drawing's strokes, at each place it is shown.
+        assert_eq!(s.drawn / LINES, shown, "{pdf}: drawn {} strokes", s.drawn);
+        // ...from one copy of them in the file.
+        assert_eq!(s.stored / LINES, 1, "{pdf}: stored {} strokes", s.stored);
+    }
+    // So the bilingual edition, which shows it three times, is about the size
+    // of the Japanese edition, which shows it once.
+    let size = |pdf| std::fs::metadata(p.out(pdf)).unwrap().len();
+    assert!(
+        size(BI) < size(JA) + size(JA) / 4,
+        "en-ja {} bytes against ja {} bytes",
+        size(BI),
+        size(JA)
+    );
+}
