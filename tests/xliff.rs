@@ -460,6 +460,100 @@ fn partial_import_applies_the_good_units_and_lists_the_rest() {
     );
 }
 
+/// A file that not even root may replace until the guard is dropped
+/// (`chattr +i`): its rename fails, as a full disk or a failing drive makes
+/// a write fail halfway through an import.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn new(path: PathBuf) -> Self {
+        let out = Command::new("chattr")
+            .arg("+i")
+            .arg(&path)
+            .output()
+            .expect("chattr runs (Debian: e2fsprogs)");
+        assert!(
+            out.status.success(),
+            "chattr +i {} (needs root on ext4, as CI runs): {}",
+            path.display(),
+            stderr(&out)
+        );
+        Self(path)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    walk(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn an_import_whose_last_write_fails_leaves_every_file_as_it_was() {
+    let p = project();
+    p.file(
+        "chapters/02-next/en.md",
+        "+++\ntitle = \"Next\"\n+++\n\nA second chapter.\n",
+    );
+    p.file(
+        "chapters/02-next/ja.md",
+        "+++\ntitle = \"次\"\n+++\n\n二つ目の章。\n",
+    );
+    assert!(p.renga(&["translated", "02-next"]).status.success());
+    rewrite_last_paragraph(&p);
+    edit(
+        &p,
+        "chapters/02-next/en.md",
+        "A second chapter.",
+        "A second chapter, revised.",
+    );
+    let xliff = export(&p, &[]);
+    let ids: Vec<String> = units(&xliff).into_iter().map(|u| u.0).collect();
+    assert_eq!(ids.len(), 2, "{xliff}");
+    let filled = translate(&xliff, &ids[0], "最後の段落、書き直し。");
+    let filled = translate(&filled, &ids[1], "二つ目の章、改訂。");
+    p.file("translated.xlf", &filled);
+    // Written in order: 01-intro's ja.md and record, then 02-next's ja.md
+    // and record. The last one cannot be replaced.
+    let before = snapshot(p.path());
+    let last = Immutable::new(p.path().join("chapters/02-next/translation.toml"));
+    let out = p.renga(&["xliff", "import", "translated.xlf"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        snapshot(p.path()) == before,
+        "every file byte for byte as it was, no temporary file left: {:?}",
+        walk(p.path())
+    );
+    assert!(err.contains("error[io]: cannot write"), "{err}");
+    assert!(
+        err.contains("02-next/translation.toml"),
+        "names the file: {err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    // Once the file can be written, the same import writes all four.
+    drop(last);
+    let out = p.renga(&["xliff", "import", "translated.xlf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read(&p, JA).contains("最後の段落、書き直し。"));
+    assert!(read(&p, "chapters/02-next/ja.md").contains("二つ目の章、改訂。"));
+    let s = status(&p);
+    for chapter in s["chapters"].as_array().unwrap() {
+        assert_eq!(chapter["state"], "in-sync", "{s}");
+    }
+}
+
 /// The report's own files, copied into a temporary project.
 fn this_report() -> TestProject {
     let p = TestProject::empty();

@@ -250,26 +250,28 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
         }
     }
     let _ = diag::emit(Path::new(""), &refused, args.format);
-    // All files or none: everything is staged beside its destination first.
+    // All files or none: everything is staged beside its destination, then
+    // renamed into place as one change (a failed rename puts back the files
+    // already replaced).
+    let cannot_write = |err: std::io::Error| {
+        let d = Diagnostic::error("io", format!("cannot write {err}"))
+            .hint("nothing was imported: every chapter file and record is as it was");
+        let _ = diag::emit(Path::new(""), &[d], args.format);
+        1
+    };
     let mut staged = Vec::new();
-    for (path, text) in &writes {
+    for (path, text) in writes {
         let dir = path.parent().unwrap_or(Path::new("."));
         match crate::atomic::stage(dir, text.as_bytes()) {
             Ok(tmp) => staged.push((tmp, path)),
             Err(err) => {
-                eprintln!(
-                    "error: cannot write {}: {err}; nothing was imported",
-                    path.display()
-                );
-                return 1;
+                let err = std::io::Error::new(err.kind(), format!("{}: {err}", path.display()));
+                return cannot_write(err);
             }
         }
     }
-    for (tmp, path) in staged {
-        if let Err(err) = tmp.persist(path) {
-            eprintln!("error: cannot write {}: {}", path.display(), err.error);
-            return 1;
-        }
+    if let Err(err) = crate::atomic::publish(&project.root, staged) {
+        return cannot_write(err);
     }
     if !quiet {
         let total: usize = imported.values().sum();
