@@ -361,6 +361,19 @@ fn main() {
         .find(|a| !a.starts_with('-'))
         .unwrap_or_default();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `cargo bench --bench book -- generate DIR`: only write the generated
+    // book to DIR, to profile `renga compile` on it by hand.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if let [what, dir] = args.as_slice()
+        && what == "generate"
+    {
+        generate(root, Path::new(dir), book_chapters());
+        println!("wrote a book of {} chapters to {dir}", book_chapters());
+        return;
+    }
     println!(
         "machine: {} cores, renga {}",
         std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -13,7 +13,14 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
     if let Some(prepared) = pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         // The PDF is made and thrown away: its export enforces PDF/A and PDF/UA.
         let jobs = pipeline::jobs(args.project.jobs.map(usize::from), &prepared, &editions);
-        prepared.typeset_editions(&editions, jobs, &|_| {}, &mut diags, &mut timings);
+        prepared.typeset_editions(
+            &editions,
+            jobs,
+            pipeline::Caches::Free,
+            &|_| {},
+            &mut diags,
+            &mut timings,
+        );
     }
     let code = finish(&root, &args.project, &mut diags, quiet);
     if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {

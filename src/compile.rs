@@ -60,6 +60,7 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
             let outputs = prepared.typeset_editions(
                 &editions,
                 jobs,
+                pipeline::Caches::Free,
                 &|event| progress.event(event),
                 &mut diags,
                 &mut timings,

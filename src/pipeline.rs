@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -437,9 +436,23 @@ pub enum TypesetEvent {
 }
 
 /// Memory an edition takes beyond its source, and per byte of its Typst
-/// source (measured on a 500-page book; see `benches/book.rs`).
+/// source: single-language editions, and the bilingual one, whose two
+/// narrow columns typst lays out as grid cells (measured on the generated
+/// book of `benches/book.rs`: 656 MiB for the English edition's 423 pages,
+/// 2.4 GiB for the bilingual edition's 745, at the end of their layout).
 const MEMORY_BASE: u64 = 64 << 20;
 const MEMORY_PER_SOURCE_BYTE: u64 = 400;
+const MEMORY_PER_BILINGUAL_SOURCE_BYTE: u64 = 800;
+
+/// Whether typesetting keeps typst's caches for the next compile (a watch
+/// session, which re-lays out only what an edit changed) or frees them as
+/// soon as no edition needs them (one compile, where they are most of the
+/// memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caches {
+    Keep,
+    Free,
+}
 
 /// One edition's output, diagnostics and stage times.
 type Typeset = (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>);
@@ -452,15 +465,27 @@ pub fn jobs(requested: Option<usize>, prepared: &Prepared, editions: &[Edition])
         return n.max(1);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut jobs = cores.min(editions.len()).max(1);
-    if let Some(available) = available_memory() {
-        let mut need: Vec<u64> = editions
-            .iter()
-            .map(|&e| prepared.memory_estimate(e))
-            .collect();
-        need.sort_unstable_by(|a, b| b.cmp(a));
-        // The largest editions must fit side by side.
-        while jobs > 1 && need.iter().take(jobs).sum::<u64>() > available {
+    let need: Vec<u64> = editions
+        .iter()
+        .map(|&e| prepared.memory_estimate(e))
+        .collect();
+    fit_jobs(cores, &need, available_memory())
+}
+
+/// The most editions at once, up to `cores`, whose rounds (see
+/// [`Prepared::typeset_editions`]: `jobs` editions at a time, in order, the
+/// caches freed between rounds) each fit in `available` bytes, by the
+/// editions' estimates `need`. One when even one at a time does not fit.
+fn fit_jobs(cores: usize, need: &[u64], available: Option<u64>) -> usize {
+    let mut jobs = cores.min(need.len()).max(1);
+    if let Some(available) = available {
+        let peak = |jobs: usize| {
+            need.chunks(jobs)
+                .map(|round| round.iter().sum::<u64>())
+                .max()
+                .unwrap_or(0)
+        };
+        while jobs > 1 && peak(jobs) > available {
             jobs -= 1;
         }
     }
@@ -514,90 +539,92 @@ impl Prepared {
     /// has cores and memory for (see [`jobs`]).
     pub fn typeset(&self, diags: &mut Diagnostics, timings: &mut Timings) -> Vec<EditionOutput> {
         let jobs = jobs(None, self, &self.editions);
-        self.typeset_editions(&self.editions, jobs, &|_| {}, diags, timings)
+        self.typeset_editions(&self.editions, jobs, Caches::Free, &|_| {}, diags, timings)
     }
 
     /// Lays out `editions`, up to `jobs` at a time, and exports each to PDF
     /// as soon as it is laid out, while the next ones are laid out.
     ///
-    /// typst lays out one edition on about one core, and its caches (comemo)
-    /// are global and thread-safe, so editions laid out side by side share
-    /// what they have in common (the chapters' evaluated modules) and take
-    /// about the time of the longest on two cores. The outputs, diagnostics
-    /// and stage times come back in the order of `editions`, whatever the
-    /// order the threads finished in, and the PDFs are the same bytes. A
-    /// panic inside typst becomes an error for its edition.
+    /// typst lays out one edition on about one core, so editions laid out
+    /// side by side take about the time of the longest on two cores. They
+    /// are laid out in rounds of `jobs` (in the order of `editions`), and
+    /// with [`Caches::Free`] typst's caches (comemo), which keep every
+    /// layout of a round until evicted, are emptied between rounds: an
+    /// edition reuses next to nothing of another's layout (measured on the
+    /// book of `benches/book.rs`: the three editions take the same CPU time
+    /// laid out in one process or in three), and the bilingual edition alone
+    /// holds over a gigabyte of them. The outputs, diagnostics and stage
+    /// times come back in the order of `editions`, whatever the order the
+    /// threads finished in, and the PDFs are the same bytes. A panic inside
+    /// typst becomes an error for its edition.
     pub fn typeset_editions(
         &self,
         editions: &[Edition],
         jobs: usize,
+        caches: Caches,
         progress: &(dyn Fn(TypesetEvent) + Sync),
         diags: &mut Diagnostics,
         timings: &mut Timings,
     ) -> Vec<EditionOutput> {
         let jobs = jobs.clamp(1, editions.len().max(1));
-        let next = AtomicUsize::new(0);
         let slots: Vec<Mutex<Option<Typeset>>> =
             editions.iter().map(|_| Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..jobs {
-                scope.spawn(|| {
-                    // Editions are taken in order, so with two jobs the
-                    // English and Japanese editions go first and the
-                    // bilingual one, which reuses both, after.
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&edition) = editions.get(i) else {
-                            break;
-                        };
-                        progress(TypesetEvent::Started(edition));
-                        let start = Instant::now();
-                        let (document, mut d) =
-                            guarded(edition, "laying out", || self.layout(edition))
-                                .unwrap_or_else(|failure| (None, vec![failure]));
-                        let elapsed = start.elapsed();
-                        let pages = document.as_ref().map_or(0, |doc| doc.pages().len());
-                        progress(TypesetEvent::LaidOut {
-                            edition,
-                            pages,
-                            failed: document.is_none() || d.iter().any(Diagnostic::is_error),
-                            elapsed,
-                        });
-                        let mut times = vec![(format!("layout {}", edition.code()), elapsed)];
-                        let slot = &slots[i];
-                        // The export runs in its own thread, so that this
-                        // one goes on to lay out the next edition.
-                        scope.spawn(move || {
-                            let mut pdf = None;
-                            if let Some(doc) = document {
-                                let start = Instant::now();
-                                match guarded(edition, "exporting", || self.export(edition, &doc)) {
-                                    Ok((bytes, e, time)) => {
-                                        pdf = bytes;
-                                        d.extend(e);
-                                        times.push(time);
-                                    }
-                                    Err(failure) => {
-                                        d.push(failure);
-                                        times.push((
-                                            format!("pdf {}", edition.code()),
-                                            start.elapsed(),
-                                        ));
-                                    }
+        std::thread::scope(|exports| {
+            for (round, chunk) in editions.chunks(jobs).enumerate() {
+                if round > 0 && caches == Caches::Free {
+                    // No edition is being laid out: drop every cached
+                    // layout before the next round makes its own.
+                    typst::comemo::evict(0);
+                }
+                let laid_out: Vec<_> = std::thread::scope(|layouts| {
+                    let threads: Vec<_> = chunk
+                        .iter()
+                        .map(|&edition| layouts.spawn(move || self.timed_layout(edition, progress)))
+                        .collect();
+                    threads
+                        .into_iter()
+                        .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                        .collect()
+                });
+                for ((document, mut d, elapsed), (&edition, slot)) in laid_out
+                    .into_iter()
+                    .zip(chunk.iter().zip(&slots[round * jobs..]))
+                {
+                    let pages = document.as_ref().map_or(0, |doc| doc.pages().len());
+                    let mut times = vec![(format!("layout {}", edition.code()), elapsed)];
+                    // The export runs in its own thread, so that the next
+                    // round is laid out meanwhile; the laid-out document is
+                    // dropped as soon as its PDF is made.
+                    exports.spawn(move || {
+                        let mut pdf = None;
+                        if let Some(doc) = document {
+                            let start = Instant::now();
+                            match guarded(edition, "exporting", || self.export(edition, &doc)) {
+                                Ok((bytes, e, time)) => {
+                                    pdf = bytes;
+                                    d.extend(e);
+                                    times.push(time);
+                                }
+                                Err(failure) => {
+                                    d.push(failure);
+                                    times
+                                        .push((format!("pdf {}", edition.code()), start.elapsed()));
                                 }
                             }
-                            let output = EditionOutput {
-                                edition,
-                                pages,
-                                pdf,
-                            };
-                            *slot.lock().unwrap_or_else(|e| e.into_inner()) =
-                                Some((output, d, times));
-                        });
-                    }
-                });
+                        }
+                        let output = EditionOutput {
+                            edition,
+                            pages,
+                            pdf,
+                        };
+                        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((output, d, times));
+                    });
+                }
             }
         });
+        if caches == Caches::Free {
+            typst::comemo::evict(0);
+        }
         let mut outputs = Vec::new();
         for (slot, &edition) in slots.into_iter().zip(editions) {
             let (output, d, t) = slot
@@ -626,6 +653,27 @@ impl Prepared {
         outputs
     }
 
+    /// Lays out one edition, telling `progress`; a panic inside typst is an
+    /// error for the edition.
+    fn timed_layout(
+        &self,
+        edition: Edition,
+        progress: &(dyn Fn(TypesetEvent) + Sync),
+    ) -> (Option<PagedDocument>, Vec<Diagnostic>, Duration) {
+        progress(TypesetEvent::Started(edition));
+        let start = Instant::now();
+        let (document, d) = guarded(edition, "laying out", || self.layout(edition))
+            .unwrap_or_else(|failure| (None, vec![failure]));
+        let elapsed = start.elapsed();
+        progress(TypesetEvent::LaidOut {
+            edition,
+            pages: document.as_ref().map_or(0, |doc| doc.pages().len()),
+            failed: document.is_none() || d.iter().any(Diagnostic::is_error),
+            elapsed,
+        });
+        (document, d, elapsed)
+    }
+
     /// A generous estimate of the memory laying out and exporting `edition`
     /// takes, from the size of the Typst it is made of.
     pub fn memory_estimate(&self, edition: Edition) -> u64 {
@@ -635,7 +683,12 @@ impl Prepared {
             .filter(|c| edition.langs().contains(&c.lang))
             .map(|c| c.source.len())
             .sum();
-        MEMORY_BASE + MEMORY_PER_SOURCE_BYTE * source as u64
+        let per_byte = if edition == Edition::Bilingual {
+            MEMORY_PER_BILINGUAL_SOURCE_BYTE
+        } else {
+            MEMORY_PER_SOURCE_BYTE
+        };
+        MEMORY_BASE + per_byte * source as u64
     }
 
     /// Lays out one edition; diagnostics are placed in the author's files.
@@ -1285,6 +1338,24 @@ pub fn typeset_text(markdown: &str) -> std::io::Result<(Vec<EditionOutput>, Diag
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn editions_at_once_are_those_whose_rounds_fit_in_memory() {
+        const G: u64 = 1 << 30;
+        // English, Japanese, bilingual: rounds of two are [en, ja], [en-ja].
+        let need = [G, G, 3 * G];
+        assert_eq!(fit_jobs(2, &need, None), 2);
+        assert_eq!(fit_jobs(2, &need, Some(3 * G)), 2);
+        // All three at once need 5 GiB; two at a time, at most 3.
+        assert_eq!(fit_jobs(4, &need, Some(4 * G)), 2);
+        assert_eq!(fit_jobs(4, &need, Some(5 * G)), 3);
+        // Not even one fits: one at a time, never none.
+        assert_eq!(fit_jobs(2, &need, Some(G)), 1);
+        // Bilingual first: [en-ja, en] needs 4 GiB.
+        assert_eq!(fit_jobs(2, &[3 * G, G, G], Some(3 * G)), 1);
+        assert_eq!(fit_jobs(1, &need, None), 1);
+        assert_eq!(fit_jobs(8, &[], None), 1);
+    }
 
     #[test]
     fn a_panic_while_typesetting_is_an_error_for_its_edition() {

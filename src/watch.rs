@@ -95,6 +95,7 @@ impl Session {
             .typeset_editions(
                 &to_build,
                 jobs,
+                pipeline::Caches::Keep,
                 &|_| {},
                 &mut report.diagnostics,
                 &mut timings,
