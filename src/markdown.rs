@@ -420,6 +420,7 @@ pub fn convert_redline(
         warned_tags: HashSet::new(),
         redline,
         stale,
+        stale_due: false,
         warned_chars: HashSet::new(),
         code_depth: 0,
         warned_depth: false,
@@ -490,6 +491,9 @@ struct Writer<'a, 'n> {
     redline: Option<&'a Redline>,
     /// Top-level blocks whose translation is pending (draft builds).
     stale: Option<&'a HashSet<usize>>,
+    /// A pending mark not yet written: it goes into the block's first line
+    /// (see [`Writer::stale_mark`]).
+    stale_due: bool,
     warned_chars: HashSet<char>,
     /// Depth of open HTML code-like tags (`<code>`, `<kbd>`…), whose text
     /// is kept as typed.
@@ -884,6 +888,13 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.mark(node);
             self.out
                 .push_str(&format!("#heading(level: levels.at({}))[", sections.len()));
+            // In the heading, so that it moves with it (a heading is kept
+            // with the paragraph after it); not in the contents.
+            if self.stale_due {
+                self.out.push_str("#renga-heading-note[");
+                self.stale_here();
+                self.out.push(']');
+            }
             sections.push(SectionInfo {
                 level: out_level,
                 title: plain_text(node),
@@ -913,9 +924,32 @@ impl<'a, 'n> Writer<'a, 'n> {
         (title, sections)
     }
 
-    /// A margin note before a top-level block whose translation is pending.
+    /// A margin note beside a top-level block whose translation is pending.
+    /// The note is placed where it is written, so it is written inside the
+    /// block's first line (or first cell, or figure), not before the block:
+    /// a block that moves to the next page (a heading kept with its
+    /// paragraph, a paragraph that would leave one line behind, a figure)
+    /// takes its note along. [`Writer::stale_here`] writes it.
     fn stale_mark(&mut self, index: usize) {
-        if self.stale.is_some_and(|s| s.contains(&index)) {
+        self.stale_due = self.stale.is_some_and(|s| s.contains(&index));
+    }
+
+    /// The due pending mark, at the start of a line being written. In a
+    /// box, which is inline (the note itself is placed, a block), so that it
+    /// stays in the line rather than break it; the box has no size, so the
+    /// line keeps its height, and the note is moved up from the baseline to
+    /// the top of the letters.
+    fn stale_here(&mut self) {
+        if std::mem::take(&mut self.stale_due) {
+            self.out.push_str("#box(move(dy: -0.7em, renga-stale()))");
+        }
+    }
+
+    /// The due pending mark, before a block that has no line of text to
+    /// hold it (a code block, a rule, a placeholder): placed where the block
+    /// starts, as a box there would add an empty line.
+    fn stale_before(&mut self) {
+        if std::mem::take(&mut self.stale_due) {
             self.out.push_str("#renga-stale()");
         }
     }
@@ -945,6 +979,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     fn redline_tokens(&mut self, tokens: &[RedlineToken]) {
+        self.stale_here();
         for token in tokens {
             match token {
                 RedlineToken::Same(t) => self.plain(t),
@@ -1022,6 +1057,23 @@ impl<'a, 'n> Writer<'a, 'n> {
     fn block(&mut self, node: Node<'n>) {
         self.mark(node);
         let value = node.data().value.clone();
+        // A pending mark goes into the first line of text (paragraphs,
+        // containers, tables: see `inlines`), the first code line or the
+        // figure (see `image`); any other block has it just before.
+        if !matches!(
+            value,
+            NodeValue::Paragraph
+                | NodeValue::BlockQuote
+                | NodeValue::MultilineBlockQuote(_)
+                | NodeValue::Alert(_)
+                | NodeValue::List(_)
+                | NodeValue::Item(_)
+                | NodeValue::TaskItem(_)
+                | NodeValue::Table(_)
+                | NodeValue::CodeBlock(_)
+        ) {
+            self.stale_before();
+        }
         match value {
             NodeValue::Paragraph => {
                 let only_image = node.first_child().is_some_and(|c| {
@@ -1106,6 +1158,17 @@ impl<'a, 'n> Writer<'a, 'n> {
                 // The markdown line of the first code line, so that a line the
                 // prelude has to wrap is reported where the author wrote it.
                 let first_line = node.data().sourcepos.start.line + usize::from(code.fenced);
+                // A pending mark in the first code line, which a code block
+                // that moves to the next page takes along.
+                let marked = std::mem::take(&mut self.stale_due);
+                if marked {
+                    // Raw text has no language of its own: the note's is the
+                    // chapter's.
+                    self.out.push_str(&format!(
+                        "#[#show raw.line.where(number: 1): it => {{ box(move(dy: -0.7em, text(lang: \"{}\", renga-stale()))); it }}\n",
+                        self.lang().code()
+                    ));
+                }
                 self.out.push_str("#renga-code-block(");
                 if !lang.is_empty() {
                     self.out.push_str("lang: ");
@@ -1116,7 +1179,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 escape::string_into(&mut self.out, &self.text.path);
                 self.out.push_str(&format!(", {first_line}), "));
                 escape::string_into(&mut self.out, &literal);
-                self.out.push(')');
+                self.out.push_str(if marked { ")]" } else { ")" });
             }
             NodeValue::HtmlBlock(html) => self.html(node, &html.literal),
             NodeValue::ThematicBreak => self.out.push_str("#renga-rule()"),
@@ -1167,6 +1230,7 @@ impl<'a, 'n> Writer<'a, 'n> {
     }
 
     fn inlines(&mut self, parent: Node<'n>) {
+        self.stale_here();
         let mut open_tags: Vec<String> = Vec::new();
         let children: Vec<Node<'n>> = parent.children().collect();
         let mut i = 0;
@@ -1459,6 +1523,7 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     fn image(&mut self, node: Node<'n>, url: &str, alt: &str, title: &str, block: bool) {
         if has_scheme(url) || url.starts_with("//") {
+            self.stale_before();
             self.warn(
                 node,
                 "image-remote",
@@ -1473,7 +1538,14 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.out.push(')');
             return;
         }
-        match self.resolver().image_path(url) {
+        let resolved = self.resolver().image_path(url);
+        // A figure (a paragraph of one image) takes a pending mark inside,
+        // as it moves to the next page whole when it does not fit; a
+        // placeholder has it before.
+        if !(block && resolved.is_ok() && !alt.trim().is_empty()) {
+            self.stale_before();
+        }
+        match resolved {
             Ok(path) => {
                 if alt.trim().is_empty() {
                     self.error(node, "image-alt", format!("image `{url}` has no alt text"))
@@ -1483,7 +1555,14 @@ impl<'a, 'n> Writer<'a, 'n> {
                     // PDF/UA check of the export does not report it again.
                     return;
                 }
-                if block {
+                let marked = block && self.stale_due;
+                if marked {
+                    // Placed in the figure's own flow, before the image:
+                    // part of the figure, and no line of its own.
+                    self.out.push_str("#figure([");
+                    self.stale_before();
+                    self.out.push_str("#image(");
+                } else if block {
                     self.out.push_str("#figure(image(");
                 } else {
                     self.out
@@ -1492,7 +1571,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 escape::string_into(&mut self.out, &path);
                 self.out.push_str(", alt: ");
                 escape::string_into(&mut self.out, alt);
-                self.out.push(')');
+                self.out.push_str(if marked { ")]" } else { ")" });
                 if block && !title.is_empty() {
                     self.out.push_str(", caption: [");
                     self.plain(title);

@@ -685,7 +685,7 @@ pub struct Stale {
     pub slug: String,
     /// The language of the text the mark goes into.
     pub lang: Lang,
-    /// The top-level block the mark goes before.
+    /// The top-level block the mark goes into (its first line).
     pub block: usize,
     pub diagnostic: Diagnostic,
 }

@@ -1119,3 +1119,85 @@ fn a_missing_or_old_git_is_one_clear_error() {
     );
     assert_eq!(err.matches("error").count(), 1, "one error: {err}");
 }
+
+/// A chapter of sections of two-line paragraphs (sizes in `sections`),
+/// every paragraph opening with `b{section}y{paragraph}z` and closing with
+/// `e{section}y{paragraph}z`, so that a page's text tells where each one
+/// starts and ends; `edited` rewords the English headings and last
+/// paragraphs.
+fn tagged_sections(sections: &[usize], edited: bool) -> (String, String) {
+    let mut en = String::from("+++\ntitle = \"Long\"\nlead = \"sg\"\n+++\n\n");
+    let mut ja = String::from("+++\ntitle = \"長い章\"\nlead = \"sg\"\n+++\n\n");
+    let word = if edited { "revised" } else { "first" };
+    for (k, &size) in sections.iter().enumerate() {
+        en.push_str(&format!("## Section {k}, {word} version\n\n"));
+        ja.push_str(&format!("## 第{k}節\n\n"));
+        for p in 0..size {
+            let last = if p + 1 == size { word } else { "first" };
+            en.push_str(&format!(
+                "b{k}y{p}z The agency reviewed the service in its {last} version and found that the figures for the year agreed with the earlier report in every respect that mattered. e{k}y{p}z\n\n"
+            ));
+            // One to three lines.
+            let said = "庁はサービスを見直し、その年の数値が以前の報告とあらゆる点で一致することを確認した。"
+                .repeat(1 + (k + p) % 3);
+            ja.push_str(&format!("b{k}y{p}z {said} e{k}y{p}z\n\n"));
+        }
+    }
+    (en, ja)
+}
+
+#[test]
+fn the_pending_mark_moves_to_the_next_page_with_its_block() {
+    let p = TestProject::new();
+    p.file(
+        "report.toml",
+        format!("{REPORT_TOML}\n[layout]\ndraft = true\n"),
+    );
+    // Sections of varied length put headings and paragraphs at every height
+    // of a page, so that some are pushed to the next one: a heading kept
+    // with its paragraph, a paragraph that would leave one line behind.
+    let sections: Vec<usize> = (0..40).map(|k| 1 + (k * 7) % 5).collect();
+    let (en, ja) = tagged_sections(&sections, false);
+    p.file(EN, en).file(JA, ja);
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // English headings and last paragraphs change: their Japanese blocks
+    // are pending.
+    p.file(EN, tagged_sections(&sections, true).0);
+    let out = p.renga(&["compile", "--lang", "ja"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let text = pdf_text(&p.out("test-report.ja.pdf"));
+    let pages: Vec<String> = text.split('\x0c').map(squash).collect();
+    let page = |tag: &str| {
+        pages
+            .iter()
+            .position(|t| t.contains(tag))
+            .unwrap_or_else(|| panic!("`{tag}` is on no page"))
+    };
+    // The page each pending block starts on: a heading's is its paragraph's
+    // (a heading is kept with the paragraph after it).
+    let mut expected = vec![0; pages.len()];
+    let (mut pushed_headings, mut pushed_paragraphs) = (0, 0);
+    for (k, &size) in sections.iter().enumerate() {
+        let heading = page(&format!("b{k}y0z"));
+        expected[heading] += 1;
+        if k > 0 && page(&format!("e{}y{}z", k - 1, sections[k - 1] - 1)) < heading {
+            pushed_headings += 1;
+        }
+        let last = page(&format!("b{k}y{}z", size - 1));
+        expected[last] += 1;
+        if size > 1 && page(&format!("e{k}y{}z", size - 2)) < last {
+            pushed_paragraphs += 1;
+        }
+    }
+    assert!(
+        pushed_headings > 0 && pushed_paragraphs > 0,
+        "the chapter no longer pushes a pending heading ({pushed_headings}) and paragraph ({pushed_paragraphs}) to the next page"
+    );
+    let marks: Vec<usize> = pages
+        .iter()
+        .map(|t| t.matches("翻訳待ち").count())
+        .collect();
+    assert_eq!(marks, expected, "pending marks per page");
+}
