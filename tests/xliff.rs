@@ -202,10 +202,24 @@ fn inline_markdown_is_protected_and_restored_around_the_translation() {
     let (id, source) = &found[0];
     assert_eq!(
         source,
-        "Read <g id=\"1\" ctype=\"bold\">the <g id=\"2\" ctype=\"italic\">whole</g> <g id=\"3\" ctype=\"link\">report</g></g> with <ph id=\"4\" ctype=\"x-metric\">{{metric sg.identity.users}}</ph>, <ph id=\"5\" ctype=\"x-code\">`x = 1`</ph>, <ph id=\"6\" ctype=\"x-html\">&lt;br&gt;</ph> and a note.<ph id=\"7\" ctype=\"x-footnote\">[^n]</ph>"
+        "Read <g id=\"1\" ctype=\"bold\">the <g id=\"2\" ctype=\"italic\">whole</g> <g id=\"3\" ctype=\"link\">report</g><ph id=\"4\" ctype=\"x-link-target\">(../01-intro/en.md#purpose)</ph></g> with <ph id=\"5\" ctype=\"x-metric\">{{metric sg.identity.users}}</ph>, <ph id=\"6\" ctype=\"x-code\">`x = 1`</ph>, <ph id=\"7\" ctype=\"x-html\">&lt;br&gt;</ph> and a note.<ph id=\"8\" ctype=\"x-footnote\">[^n]</ph>",
+        "the link's text is a paired code, its target a protected placeholder the translator sees"
     );
+    // A target moved away from its link's text is refused, naming it.
+    let apart = "<ph id=\"5\"/>で<g id=\"1\"><g id=\"3\">報告書</g>の<g id=\"2\">全体</g></g><ph id=\"4\"/>を、<ph id=\"6\"/>と<ph id=\"7\"/>とともに読む。<ph id=\"8\"/>";
+    let ja = read(&p, JA);
+    let out = import(&p, &translate(&xliff, id, apart), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "link destination(s) moved away from their text: 4 ((../01-intro/en.md#purpose))"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&p, JA), ja);
     // The translator moves the codes to where Japanese needs them.
-    let target = "<ph id=\"4\">{{metric sg.identity.users}}</ph>で<g id=\"1\"><g id=\"3\">報告書</g>の<g id=\"2\">全体</g></g>を、<ph id=\"5\"/>と<ph id=\"6\"/>とともに読む。<ph id=\"7\"/>";
+    let target = "<ph id=\"5\">{{metric sg.identity.users}}</ph>で<g id=\"1\"><g id=\"3\">報告書</g><ph id=\"4\"/>の<g id=\"2\">全体</g></g>を、<ph id=\"6\"/>と<ph id=\"7\"/>とともに読む。<ph id=\"8\"/>";
     let out = import(&p, &translate(&xliff, id, target), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let ja = read(&p, JA);

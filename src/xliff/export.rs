@@ -283,11 +283,8 @@ fn block_location(aligned: &Aligned, lang: Lang, block: usize) -> Location {
 /// The key a code of one language is known by in the other: a link's
 /// destination points at the same chapter in the other language.
 fn code_key(code: &segment::Code, from: Lang, to: Lang) -> (segment::Kind, String, String) {
-    (
-        code.kind,
-        code.open.clone(),
-        segment::retarget_link(&code.close, from, to),
-    )
+    let code = code.in_language(from, to);
+    (code.kind, code.open, code.close)
 }
 
 /// A translation's codes renamed to the ids of the matching codes of its

@@ -578,11 +578,55 @@ fn check_codes(source: &Segment, content: &[Inline]) -> Result<(), Refusal> {
             ),
         ));
     }
+    // A destination belongs right after its text: `[text](url)`, not
+    // `[text] … (url)`.
+    let pairs = destinations(source, content);
+    let apart: Vec<String> = destinations(source, &source.content)
+        .into_iter()
+        .filter(|pair| !pairs.contains(pair))
+        .map(|(_, dest)| describe(&dest))
+        .collect();
+    if !apart.is_empty() {
+        return Err((
+            "xliff-placeholder",
+            format!(
+                "link destination(s) moved away from their text: {}",
+                apart.join(", ")
+            ),
+            Some(
+                "a link's or image's destination placeholder must follow its text's paired code at once"
+                    .to_string(),
+            ),
+        ));
+    }
     Ok(())
 }
 
+/// (paired code, destination placeholder) wherever the one directly
+/// follows the other.
+fn destinations(source: &Segment, content: &[Inline]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, piece) in content.iter().enumerate() {
+        let Inline::G(g, inner) = piece else {
+            continue;
+        };
+        if let Some(Inline::Ph(ph)) = content.get(k + 1)
+            && source.codes.get(ph).is_some_and(|c| {
+                matches!(
+                    c.kind,
+                    segment::Kind::LinkTarget | segment::Kind::ImageSource
+                )
+            })
+        {
+            out.push((g.clone(), ph.clone()));
+        }
+        out.extend(destinations(source, inner));
+    }
+    out
+}
+
 /// The translation as markdown: text as written, each code as the source's
-/// markdown (links pointed at the target language's chapters).
+/// markdown (link destinations pointed at the target language's chapters).
 fn restore(
     source: &Segment,
     content: &[Inline],
@@ -595,17 +639,16 @@ fn restore(
         match p {
             Inline::Text(t) => out.push_str(t),
             Inline::Ph(id) => {
-                let c = &source.codes[id];
+                let c = source.codes[id].in_language(from, to);
                 out.push_str(&c.open);
-                codes.push((c.kind, c.open.clone(), String::new()));
+                codes.push((c.kind, c.open, String::new()));
             }
             Inline::G(id, inner) => {
-                let c = &source.codes[id];
-                let close = segment::retarget_link(&c.close, from, to);
+                let c = source.codes[id].in_language(from, to);
                 out.push_str(&c.open);
-                codes.push((c.kind, c.open.clone(), close.clone()));
+                codes.push((c.kind, c.open, c.close.clone()));
                 restore(source, inner, from, to, out, codes);
-                out.push_str(&close);
+                out.push_str(&c.close);
             }
         }
     }

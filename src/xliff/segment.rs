@@ -6,10 +6,11 @@
 //! and codes back together gives the block exactly as written: the bytes of
 //! every text node of comrak's tree are text (except the metric references
 //! inside them), and every byte between them is markdown. Emphasis, strong,
-//! strikethrough, links and images keep their content and become paired
-//! codes; metric references, code spans, footnote references, inline HTML,
-//! autolinks, line breaks and the block's own syntax (heading marks, list
-//! markers, table pipes) become placeholders.
+//! strikethrough, link text and image descriptions keep their content and
+//! become paired codes; a link's or image's destination, metric references,
+//! code spans, footnote references, inline HTML, autolinks, line breaks and
+//! the block's own syntax (heading marks, list markers, table pipes) become
+//! placeholders.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +54,10 @@ pub enum Kind {
     Strike,
     Link,
     Image,
+    /// A link's destination, `(url "title")` or `[label]`, after its text.
+    LinkTarget,
+    /// An image's source, after its description.
+    ImageSource,
 }
 
 impl Kind {
@@ -71,6 +76,17 @@ impl Kind {
             Kind::Strike => "x-strikethrough",
             Kind::Link => "link",
             Kind::Image => "x-image",
+            Kind::LinkTarget => "x-link-target",
+            Kind::ImageSource => "x-image-source",
+        }
+    }
+
+    /// The destination placeholder that follows a paired code of this kind.
+    fn destination(self) -> Option<Kind> {
+        match self {
+            Kind::Link => Some(Kind::LinkTarget),
+            Kind::Image => Some(Kind::ImageSource),
+            _ => None,
         }
     }
 
@@ -79,6 +95,20 @@ impl Kind {
             self,
             Kind::Emphasis | Kind::Strong | Kind::Strike | Kind::Link | Kind::Image
         )
+    }
+}
+
+impl Code {
+    /// The code as the other language writes it: a link to a chapter file
+    /// points at the same chapter in that language.
+    pub fn in_language(&self, from: Lang, to: Lang) -> Code {
+        match self.kind {
+            Kind::LinkTarget => Code {
+                open: retarget_link(&self.open, from, to),
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
     }
 }
 
@@ -388,11 +418,24 @@ impl Cutter<'_> {
                     }
                 };
                 let open = self.slice(start, inner_start).to_string();
-                let close = self.slice(inner_end, end).to_string();
+                let mut close = self.slice(inner_end, end).to_string();
+                // A destination is not part of the text's code, where a CAT
+                // tool would hide it: it is a placeholder of its own, after
+                // the `]` that closes the text.
+                let destination = match kind.destination() {
+                    Some(d) if close.len() > 1 && close.starts_with(']') => {
+                        Some((d, close.split_off(1)))
+                    }
+                    _ => None,
+                };
                 let id = self.code(kind, &open, &close);
                 let mut inner = Vec::new();
                 self.children(node, inner_start, inner_end, &mut inner);
                 out.push(Inline::G(id, merge(inner)));
+                if let Some((d, markup)) = destination {
+                    let id = self.code(d, &markup, "");
+                    out.push(Inline::Ph(id));
+                }
             }
             // Paragraphs, list items, table cells, quotes: their children.
             None => self.children(node, start, end, out),
@@ -438,20 +481,20 @@ fn merge(content: Vec<Inline>) -> Vec<Inline> {
     out
 }
 
-/// A link to a chapter file in one language, pointed at the same chapter
-/// in the other: `../03-x/en.md#a` → `../03-x/ja.md#a`, `en.md` → `ja.md`.
-pub fn retarget_link(markdown: &str, from: Lang, to: Lang) -> String {
+/// A link's destination (`(../03-x/en.md#a "title")`) to a chapter file in
+/// one language, pointed at the same chapter in the other:
+/// `../03-x/en.md#a` → `../03-x/ja.md#a`, `en.md` → `ja.md`.
+pub fn retarget_link(destination: &str, from: Lang, to: Lang) -> String {
     let (old, new) = (format!("{from}.md"), format!("{to}.md"));
-    // Only the destination, which follows `](`, is rewritten.
-    let Some(at) = markdown.rfind("](") else {
-        return markdown.to_string();
+    // Only the address, which opens the destination, is rewritten.
+    let Some(dest) = destination.strip_prefix('(') else {
+        return destination.to_string();
     };
-    let (text, dest) = markdown.split_at(at);
-    let mut out = String::from(text);
+    let mut out = String::from("(");
     let mut rest = dest;
     if let Some(i) = rest.find(&old) {
         let before = &rest[..i];
-        let boundary = before.ends_with('/') || before.ends_with("](") || before.ends_with("](<");
+        let boundary = before.ends_with('/') || before.is_empty() || before == "<";
         let after = &rest[i + old.len()..];
         let ends = after.starts_with([')', '#', ' ', '>']);
         if boundary && ends {
@@ -501,9 +544,10 @@ mod tests {
         let seg = one(md);
         assert_eq!(
             show(&seg),
-            "Singpass has <1:{{metric sg.identity.users}}> users, <g2>the most</g2> of <g3>any</g3> <g4>app</g4> with <5:`code`> and <6:<br>> a note.<7:[^1]> It's \"quoted\"."
+            "Singpass has <1:{{metric sg.identity.users}}> users, <g2>the most</g2> of <g3>any</g3> <g4>app</g4><5:(../02-x/en.md \"t\")> with <6:`code`> and <7:<br>> a note.<8:[^1]> It's \"quoted\"."
         );
-        assert_eq!(seg.codes["4"].close, "](../02-x/en.md \"t\")");
+        assert_eq!(seg.codes["4"].close, "]");
+        assert_eq!(seg.codes["5"].kind, Kind::LinkTarget);
         assert_eq!(seg.markdown(), md.split("\n\n").next().unwrap());
     }
 
@@ -534,6 +578,23 @@ mod tests {
     }
 
     #[test]
+    fn destinations_of_links_and_images_are_placeholders_after_their_text() {
+        let seg = one(
+            "![A *chart*](chart.svg \"t\") and [text][ref], [shortcut].\n\n[ref]: https://x.org\n[shortcut]: https://y.org\n",
+        );
+        assert_eq!(
+            show(&seg),
+            "<g1>A <g2>chart</g2></g1><3:(chart.svg \"t\")> and <g4>text</g4><5:[ref]>, <g6>shortcut</g6>."
+        );
+        assert_eq!(seg.codes["3"].kind, Kind::ImageSource);
+        assert_eq!(seg.codes["5"].kind, Kind::LinkTarget);
+        assert_eq!(
+            seg.codes["6"].close, "]",
+            "a shortcut link has no destination to protect"
+        );
+    }
+
+    #[test]
     fn japanese_text_is_cut_on_character_boundaries() {
         let seg = one("シンガポールでは**{{metric sg.a}}**が利用している。\n");
         assert_eq!(
@@ -545,13 +606,18 @@ mod tests {
     #[test]
     fn chapter_links_point_at_the_other_language() {
         assert_eq!(
-            retarget_link("](../03-ai/en.md#governance)", Lang::En, Lang::Ja),
-            "](../03-ai/ja.md#governance)"
+            retarget_link("(../03-ai/en.md#governance)", Lang::En, Lang::Ja),
+            "(../03-ai/ja.md#governance)"
         );
-        assert_eq!(retarget_link("](ja.md)", Lang::Ja, Lang::En), "](en.md)");
+        assert_eq!(retarget_link("(ja.md)", Lang::Ja, Lang::En), "(en.md)");
         assert_eq!(
-            retarget_link("](https://x.org/golden.md)", Lang::En, Lang::Ja),
-            "](https://x.org/golden.md)"
+            retarget_link("(<ja.md> \"t\")", Lang::Ja, Lang::En),
+            "(<en.md> \"t\")"
         );
+        assert_eq!(
+            retarget_link("(https://x.org/golden.md)", Lang::En, Lang::Ja),
+            "(https://x.org/golden.md)"
+        );
+        assert_eq!(retarget_link("[en.md]", Lang::En, Lang::Ja), "[en.md]");
     }
 }
