@@ -102,6 +102,11 @@ pub struct ProjectArgs {
     /// machine has cores and memory for; 1 builds them one at a time).
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Also build the web editions: one self-contained HTML file per
+    /// edition (`[output] html = true` in report.toml does this always).
+    #[arg(long)]
+    pub html: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-//! `renga check`: everything `compile` verifies, with no PDF written.
+//! `renga check`: everything `compile` verifies, with no PDF or HTML written.
 
 use crate::args::CheckArgs;
 use crate::compile::{editions, finish};
@@ -21,6 +21,10 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
             &mut diags,
             &mut timings,
         );
+        // So are the web editions, when the build makes them.
+        if crate::web::wanted(args.project.html, &prepared) {
+            crate::web::build(&prepared, &editions, &mut diags, &mut timings);
+        }
     }
     let code = finish(&root, &args.project, &mut diags, quiet);
     if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {

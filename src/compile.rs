@@ -9,6 +9,7 @@ use crate::args::{CompileArgs, ProjectArgs};
 use crate::atomic;
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::pipeline::{self, Edition, EditionOutput, Timings, TypesetEvent};
+use crate::web::{self, WebOutput};
 
 /// The editions asked for, in canonical order, each once.
 pub fn editions(args: &ProjectArgs) -> Vec<Edition> {
@@ -65,7 +66,12 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
                 &mut diags,
                 &mut timings,
             );
-            Some((prepared.project.manifest.name.clone(), outputs))
+            let pages = if web::wanted(args.project.html, &prepared) {
+                web::build(&prepared, &editions, &mut diags, &mut timings)
+            } else {
+                Vec::new()
+            };
+            Some((prepared.project.manifest.name.clone(), outputs, pages))
         }
         None => None,
     };
@@ -73,18 +79,22 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
     if code != 0 {
         return code;
     }
-    let Some((name, outputs)) = outputs else {
+    let Some((name, outputs, pages)) = outputs else {
         return 1;
     };
     let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
     let start = std::time::Instant::now();
     let all: Vec<&EditionOutput> = outputs.iter().collect();
-    match write_outputs(&out_dir, &name, &all, &all) {
+    let web: Vec<&WebOutput> = pages.iter().collect();
+    match write_outputs(&out_dir, &name, &all, &all, &web) {
         Ok(written) => {
             timings.stages.push(("write".into(), start.elapsed()));
             if !quiet {
                 for (path, pages) in written {
-                    eprintln!("wrote {} ({pages} pages)", path.display());
+                    match pages {
+                        Some(pages) => eprintln!("wrote {} ({pages} pages)", path.display()),
+                        None => eprintln!("wrote {}", path.display()),
+                    }
                 }
             }
         }
@@ -138,9 +148,18 @@ fn peak_memory() -> Option<u64> {
 struct ManifestEntry {
     file: String,
     edition: Edition,
-    pages: usize,
+    /// `pdf` or `html`.
+    #[serde(default = "pdf_format")]
+    format: String,
+    /// Pages of a PDF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pages: Option<usize>,
     bytes: usize,
     sha256: String,
+}
+
+fn pdf_format() -> String {
+    "pdf".into()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -153,7 +172,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// The entries of the `manifest.json` already in `out_dir` whose files are
 /// still there with the bytes it lists: the editions a partial build
 /// (`--lang ja`) did not touch.
-fn unchanged_entries(out_dir: &Path, except: &[Edition]) -> Vec<ManifestEntry> {
+fn unchanged_entries(out_dir: &Path, except: &[String]) -> Vec<ManifestEntry> {
     #[derive(serde::Deserialize)]
     struct Old {
         files: Vec<ManifestEntry>,
@@ -166,7 +185,7 @@ fn unchanged_entries(out_dir: &Path, except: &[Edition]) -> Vec<ManifestEntry> {
     };
     old.files
         .into_iter()
-        .filter(|entry| !except.contains(&entry.edition))
+        .filter(|entry| !except.contains(&entry.file))
         .filter(|entry| {
             // Only a plain file name: the manifest is output, not trusted.
             !entry.file.contains(['/', '\\'])
@@ -176,20 +195,22 @@ fn unchanged_entries(out_dir: &Path, except: &[Edition]) -> Vec<ManifestEntry> {
         .collect()
 }
 
-/// Writes every PDF and `manifest.json` together: all are written to
+/// Writes every PDF, web edition and `manifest.json` together: all are written to
 /// temporary files first and renamed into place only once all are
 /// written, and a rename that fails puts back the files already replaced,
 /// so a failure at any point leaves `out_dir` as it was. `manifest` lists
 /// the editions to enter in the manifest; editions built earlier keep their
-/// entries while their files are unchanged.
+/// entries while their files are unchanged. Returns each file written
+/// with its page count (none for a web edition).
 pub fn write_outputs(
     out_dir: &Path,
     name: &str,
     outputs: &[&EditionOutput],
     manifest: &[&EditionOutput],
-) -> std::io::Result<Vec<(PathBuf, usize)>> {
+    web: &[&WebOutput],
+) -> std::io::Result<Vec<(PathBuf, Option<usize>)>> {
     let created = !out_dir.exists();
-    let result = write_all(out_dir, name, outputs, manifest);
+    let result = write_all(out_dir, name, outputs, manifest, web);
     if result.is_err() && created {
         // Back to no folder at all (only if nothing else appeared in it).
         let _ = std::fs::remove_dir(out_dir);
@@ -202,7 +223,8 @@ fn write_all(
     name: &str,
     outputs: &[&EditionOutput],
     manifest: &[&EditionOutput],
-) -> std::io::Result<Vec<(PathBuf, usize)>> {
+    web: &[&WebOutput],
+) -> std::io::Result<Vec<(PathBuf, Option<usize>)>> {
     std::fs::create_dir_all(out_dir)?;
     let file_name = |edition: Edition| format!("{name}.{}.pdf", edition.code());
     let mut staged = Vec::new();
@@ -211,7 +233,12 @@ fn write_all(
         let Some(pdf) = &output.pdf else { continue };
         let path = out_dir.join(file_name(output.edition));
         staged.push((atomic::stage(out_dir, pdf)?, path.clone()));
-        written.push((path, output.pages));
+        written.push((path, Some(output.pages)));
+    }
+    for page in web {
+        let path = out_dir.join(page.file_name(name));
+        staged.push((atomic::stage(out_dir, &page.html)?, path.clone()));
+        written.push((path, None));
     }
     let mut entries: Vec<ManifestEntry> = manifest
         .iter()
@@ -220,15 +247,24 @@ fn write_all(
             Some(ManifestEntry {
                 file: file_name(output.edition),
                 edition: output.edition,
-                pages: output.pages,
+                format: "pdf".into(),
+                pages: Some(output.pages),
                 bytes: pdf.len(),
                 sha256: sha256_hex(pdf),
             })
         })
         .collect();
-    let listed: Vec<Edition> = entries.iter().map(|e| e.edition).collect();
+    entries.extend(web.iter().map(|page| ManifestEntry {
+        file: page.file_name(name),
+        edition: page.edition,
+        format: "html".into(),
+        pages: None,
+        bytes: page.html.len(),
+        sha256: sha256_hex(&page.html),
+    }));
+    let listed: Vec<String> = entries.iter().map(|e| e.file.clone()).collect();
     entries.extend(unchanged_entries(out_dir, &listed));
-    entries.sort_by_key(|e| e.edition);
+    entries.sort_by(|a, b| (a.edition, &a.format).cmp(&(b.edition, &b.format)));
     let mut manifest =
         serde_json::to_vec_pretty(&serde_json::json!({ "report": name, "files": entries }))?;
     manifest.push(b'\n');

@@ -31,5 +31,6 @@ pub mod svg;
 pub mod template;
 pub mod translation;
 pub mod watch;
+pub mod web;
 pub mod world;
 pub mod xliff;

@@ -19,6 +19,8 @@ use crate::format;
 use crate::lang::{Lang, is_cjk};
 use crate::project::{Chapter, ChapterText, Metrics, Project};
 
+pub mod html;
+
 /// How deeply markdown may nest (quotes, lists, emphasis…) before its
 /// structure is flattened. Typst's parser allows 256 levels, and one level
 /// of markdown takes up to about four in the generated Typst.
@@ -275,6 +277,7 @@ pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
             description: None,
             keywords: vec![],
             layout: Layout::default(),
+            output: Default::default(),
         },
         chapters: vec![chapter.clone()],
         skipped: vec![],

@@ -133,6 +133,8 @@ pub struct Prepared {
     /// Each generated chapter module: its index in `converted` and the
     /// chapter's in `project.chapters` (placing typst's diagnostics).
     modules: HashMap<FileId, (usize, usize)>,
+    /// Top-level blocks whose translation is pending, marked in draft builds.
+    pub pending: HashMap<(String, Lang), HashSet<usize>>,
 }
 
 /// Loads, converts and templates the project for `editions`. Returns `None`
@@ -382,6 +384,7 @@ fn prepare_impl(
         sources,
         editions: editions.to_vec(),
         date,
+        pending,
     })
 }
 
@@ -989,6 +992,8 @@ struct CellCtx {
     /// Formatted value with unit (and the illustrative marker).
     text: Localized,
     as_of: Localized,
+    /// The as-of date as `YYYY-MM-DD`, for machine-readable markup.
+    as_of_iso: String,
     illustrative: bool,
     source: String,
 }
@@ -1032,6 +1037,8 @@ struct MetricCtx<'a> {
     label: &'a Localized,
     text: Localized,
     as_of: Localized,
+    as_of_iso: String,
+    value: f64,
     source: &'a str,
     url: Option<&'a str>,
     illustrative: bool,
@@ -1049,7 +1056,7 @@ struct EditionCtx {
 }
 
 #[derive(Serialize)]
-struct Context<'a> {
+pub(crate) struct Context<'a> {
     edition: EditionCtx,
     report: &'a project::Manifest,
     date: DateCtx,
@@ -1069,7 +1076,7 @@ fn both(f: impl Fn(Lang) -> String) -> Localized {
     }
 }
 
-fn context<'a>(
+pub(crate) fn context<'a>(
     project: &'a Project,
     converted: &[Converted],
     pairings: &'a HashMap<String, Pairing>,
@@ -1187,6 +1194,8 @@ fn context<'a>(
             label: &m.label,
             text: both(|l| format::metric(m, l)),
             as_of: both(|l| format::date(m.as_of, l)),
+            as_of_iso: m.as_of.to_string(),
+            value: m.value,
             source: &m.source,
             url: m.url.as_deref(),
             illustrative: m.illustrative,
@@ -1228,6 +1237,7 @@ fn metric_row(id: &str, found: &[Option<&Metric>]) -> (RowCtx, Option<ChartRowCt
                 value: m.value,
                 text: both(|l| format::metric(m, l)),
                 as_of: both(|l| format::date(m.as_of, l)),
+                as_of_iso: m.as_of.to_string(),
                 illustrative: m.illustrative,
                 source: m.source.clone(),
             })

@@ -104,6 +104,8 @@ struct ManifestFile {
     keywords: Vec<String>,
     #[serde(default)]
     layout: Layout,
+    #[serde(default)]
+    output: Output,
 }
 
 /// `report.toml`: what the report is and who publishes it.
@@ -120,6 +122,7 @@ pub struct Manifest {
     pub description: Option<Localized>,
     pub keywords: Vec<String>,
     pub layout: Layout,
+    pub output: Output,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +142,14 @@ pub struct Layout {
     pub paper: String,
     /// Draft builds say so on every page.
     pub draft: bool,
+}
+
+/// `[output]`: which formats every build writes besides the PDFs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Output {
+    /// Also write the web editions (as `renga compile --html` does).
+    pub html: bool,
 }
 
 impl Default for Layout {
@@ -509,6 +520,7 @@ fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
         description: file.description,
         keywords: file.keywords,
         layout: file.layout,
+        output: file.output,
     })
 }
 

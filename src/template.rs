@@ -20,6 +20,8 @@ use crate::lang::Lang;
 pub const DEFAULTS: &[(&str, &str)] = &[
     ("main.typ", include_str!("../templates/main.typ")),
     ("prelude.typ", include_str!("../templates/prelude.typ")),
+    ("main.html", include_str!("../templates/main.html")),
+    ("style.css", include_str!("../templates/style.css")),
 ];
 
 pub struct Templates {
@@ -43,11 +45,17 @@ impl Templates {
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".typ") {
                 AutoEscape::Custom("typst".into())
+            } else if name.ends_with(".html") {
+                AutoEscape::Html
             } else {
                 AutoEscape::None
             }
         });
         env.set_formatter(|out, state, value| {
+            if *state.auto_escape() == AutoEscape::Html {
+                // HTML templates (the web editions): minijinja's own escaping.
+                return minijinja::escape_formatter(out, state, value);
+            }
             let escaped =
                 matches!(state.auto_escape(), AutoEscape::Custom(mode) if mode == "typst");
             if !escaped || value.is_safe() {
@@ -65,6 +73,27 @@ impl Templates {
             let home = if bilingual { None } else { lang };
             let text = value.to_string();
             write!(out, "{}", escape::markup_tagged(&text, home)).map_err(Error::from)
+        });
+        // `{{ text | tagged(lang) }}` in HTML: escaped, with runs in the
+        // other script marked with their language, as in chapter text.
+        env.add_filter("tagged", |v: Value, lang: &str| -> Result<Value, Error> {
+            let lang = Lang::from_code(lang).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("tagged needs \"en\" or \"ja\", got {lang:?}"),
+                )
+            })?;
+            if v.is_undefined() || v.is_none() {
+                return Ok(Value::from_safe_string(String::new()));
+            }
+            let mut out = String::new();
+            crate::markdown::html::tagged_into(&mut out, &v.to_string(), lang);
+            Ok(Value::from_safe_string(out))
+        });
+        // `{% if url is web_url %}`: an address a web page may link to (no
+        // `javascript:` or `data:` from a metrics file).
+        env.add_test("web_url", |v: Value| {
+            crate::markdown::html::safe_scheme(&v.to_string())
         });
         env.add_filter("typst_string", |v: Value| {
             Value::from_safe_string(escape::string(&v.to_string()))

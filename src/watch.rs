@@ -42,6 +42,8 @@ pub struct Session {
     /// The project files typst read in the last build (images and the like),
     /// relative to the root: a change to one of them means a rebuild.
     read: HashSet<PathBuf>,
+    /// Also write the web editions (`--html`).
+    html: bool,
 }
 
 impl Session {
@@ -56,7 +58,14 @@ impl Session {
             fingerprints: HashMap::new(),
             last_good: HashMap::new(),
             read: HashSet::new(),
+            html: false,
         }
+    }
+
+    /// Also writes the web editions on every rebuild (as `[output] html`).
+    pub fn with_html(mut self, html: bool) -> Self {
+        self.html = html;
+        self
     }
 
     /// Lays out at most `jobs` editions at once (`None`: as many as the
@@ -105,6 +114,18 @@ impl Session {
             .collect();
         // Keep memory flat over hours: drop cache entries unused for a while.
         typst::comemo::evict(10);
+        // The web editions are cheap to make: all of them, on every rebuild.
+        let pages = if self.html || prepared.project.manifest.output.html {
+            crate::web::build(
+                &prepared,
+                &self.editions,
+                &mut report.diagnostics,
+                &mut timings,
+            )
+        } else {
+            Vec::new()
+        };
+        let web: Vec<&crate::web::WebOutput> = pages.iter().collect();
         let name = prepared.project.manifest.name.clone();
         self.read
             .extend(prepared.sources.read_paths().into_iter().map(PathBuf::from));
@@ -130,8 +151,8 @@ impl Session {
             .collect();
         let mut all: Vec<&EditionOutput> = self.last_good.values().collect();
         all.sort_by_key(|o| o.edition);
-        if !written.is_empty()
-            && let Err(err) = write_outputs(&self.out_dir, &name, &written, &all)
+        if !(written.is_empty() && web.is_empty())
+            && let Err(err) = write_outputs(&self.out_dir, &name, &written, &all, &web)
         {
             report.write_error = Some(format!("cannot write to {}: {err}", self.out_dir.display()));
             report.failed = true;
@@ -254,7 +275,8 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
         return 1;
     }
     let mut session = Session::new(&root, editions(&args.project), out_dir, args.project.strict)
-        .with_jobs(args.project.jobs.map(usize::from));
+        .with_jobs(args.project.jobs.map(usize::from))
+        .with_html(args.project.html);
     if !quiet {
         eprintln!("watching {} (Ctrl-C to stop)", root.display());
     }
