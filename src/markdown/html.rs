@@ -794,7 +794,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
         while i < self.notes.len() {
             let name = self.notes[i].0.clone();
             let id = self.note_id(i + 1);
-            let _ = write!(self.out, "<li id=\"{id}\">\n");
+            let _ = writeln!(self.out, "<li id=\"{id}\">");
             if let Some(def) = self.footnotes.get(&name).copied() {
                 self.blocks(def);
             }

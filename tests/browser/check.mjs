@@ -67,7 +67,7 @@ for (const file of files) {
   for (const v of axe.violations) {
     fail(file, `axe ${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} node(s), first: ${v.nodes[0]?.html.slice(0, 160)}`);
   }
-  console.log(`${path.basename(file)}: axe ran ${axe.passes?.length ?? "its"} rules, ${axe.violations.length} violation(s)`);
+  console.log(`${path.basename(file)}: axe: ${axe.passes?.length ?? 0} rules passed, ${axe.violations.length} violation(s)`);
 
   if (file.endsWith(".en-ja.html")) {
     const base = path.join(shots, path.basename(file, ".html"));
