@@ -1,7 +1,8 @@
 //! `cargo bench --bench compile`: wall time of `renga compile` on this
 //! repository's report (target: three editions under 2 s on two cores) and on
 //! a generated report of 200 chapters in both languages, where renga's own
-//! stages (everything but typst's layout and PDF export) should stay under 5%.
+//! stages (everything but typst's layout and PDF export) should stay under 5%;
+//! and the web editions' build time next to the PDFs' (`html`, target < 10%).
 //!
 //! Each measurement runs the real binary in a fresh process, as an author or
 //! CI would; stage times come from `renga compile --timings`.
@@ -16,10 +17,15 @@ use common::{chapter_dirs, copy_dir};
 const RUNS: usize = 5;
 
 fn renga(project: &Path, out: &Path) -> (Duration, Vec<(String, f64)>) {
+    renga_with(project, out, &[])
+}
+
+fn renga_with(project: &Path, out: &Path, extra: &[&str]) -> (Duration, Vec<(String, f64)>) {
     let start = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_renga"))
         .arg("compile")
         .arg(project)
+        .args(extra)
         .arg("--out")
         .arg(out)
         .arg("--timings")
@@ -125,6 +131,34 @@ fn regex_free_relink(text: &str, own: &str) -> String {
     out
 }
 
+/// The web editions' build time next to the PDFs' (target: under 10%).
+fn html(project: &Path, runs: usize) {
+    let out = tempfile::tempdir().unwrap();
+    let mut html = Vec::new();
+    let mut pdf = Vec::new();
+    for _ in 0..runs {
+        let (_, stages) = renga_with(project, out.path(), &["--html"]);
+        let sum = |prefix: &[&str]| -> f64 {
+            stages
+                .iter()
+                .filter(|(n, _)| prefix.iter().any(|p| n.starts_with(p)))
+                .map(|s| s.1)
+                .sum()
+        };
+        html.push(sum(&["html"]));
+        pdf.push(sum(&["layout", "pdf"]));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (h, p) = (median(&mut html), median(&mut pdf));
+    println!(
+        "web editions of this report: HTML {h:.1} ms (chapters to HTML and three pages) against PDF {p:.1} ms (layout and export of three editions): {:.1}% (target < 10%)",
+        100.0 * h / p
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument picks one benchmark.
     let filter = std::env::args()
@@ -134,6 +168,9 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if "report".contains(filter.as_str()) {
         report("this report (3 editions)", root, RUNS);
+    }
+    if "html".contains(filter.as_str()) {
+        html(root, RUNS);
     }
     if "large".contains(filter.as_str()) {
         let dir = tempfile::tempdir().unwrap();
