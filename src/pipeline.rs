@@ -135,6 +135,9 @@ pub struct Prepared {
     modules: HashMap<FileId, (usize, usize)>,
     /// Top-level blocks whose translation is pending, marked in draft builds.
     pub pending: HashMap<(String, Lang), HashSet<usize>>,
+    /// Each chapter's sections paired for the bilingual edition, by slug:
+    /// the one pairing both the PDF and the web edition lay out.
+    pub pairings: HashMap<String, Pairing>,
 }
 
 /// Loads, converts and templates the project for `editions`. Returns `None`
@@ -385,6 +388,7 @@ fn prepare_impl(
         editions: editions.to_vec(),
         date,
         pending,
+        pairings,
     })
 }
 

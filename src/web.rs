@@ -72,6 +72,7 @@ pub fn build(
         let base = Value::from(minijinja::value::Serde(context(
             project,
             &prepared.converted,
+            &prepared.pairings,
             edition,
             prepared.date,
             &[],
@@ -104,7 +105,15 @@ fn pages_value(pages: &[HtmlChapter]) -> Value {
         let sections: Vec<Value> = page
             .sections
             .iter()
-            .map(|s| Value::from_safe_string(s.clone()))
+            .map(|s| {
+                minijinja::context! {
+                    level => s.level,
+                    id => s.id.clone(),
+                    heading => Value::from_safe_string(s.heading.clone()),
+                    mark => Value::from_safe_string(s.mark.clone()),
+                    body => Value::from_safe_string(s.body.clone()),
+                }
+            })
             .collect();
         let value = minijinja::context! {
             id => page.id.clone(),

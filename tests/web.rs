@@ -183,3 +183,97 @@ fn a_project_template_that_loads_from_the_network_is_refused() {
     assert!(stderr(&run).contains("html-external"), "{}", stderr(&run));
     assert!(!p.out(EN_HTML).exists());
 }
+
+/// A cell's heading: its level and text; `None` for a cell without one.
+type Cell = Option<(u8, String)>;
+
+/// The bilingual web edition's rows: the English and the Japanese cell's
+/// heading, in order, read from the chapter's article.
+fn rows(html: &str, slug: &str) -> Vec<(Cell, Cell)> {
+    let start = html
+        .find(&format!("<article id=\"chapter-{slug}\""))
+        .unwrap_or_else(|| panic!("no article {slug}"));
+    let article = &html[start..start + html[start..].find("</article>").unwrap()];
+    let heading = |cell: &str| {
+        let at = cell.find("<h")?;
+        let level = cell[at + 2..].chars().next()?.to_digit(10)? as u8;
+        let text_start = at + cell[at..].find('>')? + 1;
+        let text_end = text_start + cell[text_start..].find("</h")?;
+        Some((level, cell[text_start..text_end].to_string()))
+    };
+    let cells: Vec<&str> = article.split("<div class=\"sec ").skip(1).collect();
+    cells
+        .chunks(2)
+        .map(|pair| {
+            assert!(
+                pair[0].starts_with("en\"") && pair[1].starts_with("ja\""),
+                "cells alternate en, ja: {pair:?}"
+            );
+            (heading(pair[0]), heading(pair[1]))
+        })
+        .collect()
+}
+
+/// The bilingual web edition lays sections out as the PDF does, by the
+/// structural pairing (src/pairing.rs): a section only the translation has
+/// stands beside an empty cell instead of pushing every later section one
+/// row off, and a pair's headings share one level, which never skips.
+#[test]
+fn the_bilingual_page_pairs_sections_by_structure_as_the_pdf_does() {
+    let p = project();
+    p.file(
+        "chapters/02-setup/en.md",
+        "# Setting up\n\n## Install\n\nRun `cargo install renga`.\n\n## Use\n\nRun `renga compile` in 2026.\n",
+    );
+    p.file(
+        "chapters/02-setup/ja.md",
+        "# 準備\n\n## インストール\n\n`cargo install renga`を実行する。\n\n## 補足\n\n日本語版だけの節。\n\n## 使い方\n\n2026年に`renga compile`を実行する。\n",
+    );
+    p.file(
+        "chapters/03-deeper/en.md",
+        "# Deeper\n\n## Alpha\n\nAbout `alpha`.\n\n### Alpha one\n\nAbout `alpha1`.\n\n## Beta\n\nAbout `beta`.\n",
+    );
+    p.file(
+        "chapters/03-deeper/ja.md",
+        "# 深い\n\n### アルファ\n\n`alpha`について。\n\n#### アルファ一\n\n`alpha1`について。\n\n##### 追記\n\n訳者の追記。\n\n### ベータ\n\n`beta`について。\n",
+    );
+    let run = p.renga(&["compile", "--html", "--lang", "en-ja"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("“補足” has no counterpart"),
+        "{}",
+        stderr(&run)
+    );
+    let bi = read(&p, BI_HTML);
+    let h = |level: u8, text: &str| Some((level, text.to_string()));
+    assert_eq!(
+        rows(&bi, "02-setup"),
+        [
+            (None, None),
+            (h(3, "Install"), h(3, "インストール")),
+            (None, h(3, "補足")),
+            (h(3, "Use"), h(3, "使い方")),
+        ]
+    );
+    assert_eq!(
+        rows(&bi, "03-deeper"),
+        [
+            (None, None),
+            (h(3, "Alpha"), h(3, "アルファ")),
+            (h(4, "Alpha one"), h(4, "アルファ一")),
+            (None, h(5, "追記")),
+            (h(3, "Beta"), h(3, "ベータ")),
+        ]
+    );
+    // In the one-language editions each text keeps its own outline, one
+    // level below its chapter's <h2> however deep the markdown started.
+    let run = p.renga(&["compile", "--html", "--lang", "ja"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let ja = read(&p, JA_HTML);
+    for expected in [
+        "<h3 id=\"ch-03-deeper-ja--アルファ\">アルファ</h3>",
+        "<h5 id=\"ch-03-deeper-ja--追記\">追記</h5>",
+    ] {
+        assert!(ja.contains(expected), "{expected} in {ja}");
+    }
+}

@@ -34,12 +34,32 @@ pub struct HtmlChapter {
     pub id: String,
     /// The chapter title as inline HTML.
     pub title: String,
-    /// HTML of each section, the text before the first heading first; each
-    /// other section starts with its heading.
-    pub sections: Vec<String>,
+    /// The chapter's sections, as its Typst module cuts them: the text
+    /// before the first heading first, then one per heading. Their indexes
+    /// are the ones the bilingual pairing ([`crate::pairing::Row`]) uses.
+    pub sections: Vec<HtmlSection>,
     /// The chapter's notes (an `<ol>`), empty when it has none.
     pub footnotes: String,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One section of a chapter text. The heading's element is the template's
+/// to write, because its level depends on the edition: the chapter's own
+/// level in a one-language edition, the pairing's row level in the
+/// bilingual one (as the PDF's `sections-with`).
+#[derive(Debug, Clone, Default)]
+pub struct HtmlSection {
+    /// The heading's level in the chapter's own edition (the PDF's: 2 for
+    /// a chapter's top sections); 0 for the text before the first heading.
+    pub level: u8,
+    /// The heading's `id` (the PDF's label for it, so links work in both).
+    pub id: String,
+    /// The heading's content as inline HTML (empty before the first heading).
+    pub heading: String,
+    /// What stands before the heading: the "translation pending" mark.
+    pub mark: String,
+    /// The section's blocks.
+    pub body: String,
 }
 
 /// Escapes text for HTML element content and attribute values, with the
@@ -119,10 +139,12 @@ pub fn convert(
         diagnostics: Vec::new(),
         resolve: Resolve {
             root: &project.root,
+            skipped: &project.skipped,
             metrics: &project.metrics,
             anchors,
             chapter,
             lang: text.lang,
+            draft: project.manifest.layout.draft,
         },
         text,
         footnotes: HashMap::new(),
@@ -204,7 +226,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
         root: Node<'n>,
         converted: &Converted,
         stale: Option<&HashSet<usize>>,
-    ) -> (String, Vec<String>) {
+    ) -> (String, Vec<HtmlSection>) {
         let top = top_nodes(root);
         let title_node = super::title_node(self.text, &top);
         let title = match (&self.text.front.title, title_node) {
@@ -233,10 +255,11 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 }
             },
         };
+        // The Typst writer decided each heading's level; the sections here
+        // are its sections, one for one.
         let mut levels = converted.sections.iter().map(|s| s.level);
         let mut anchorizer = Anchorizer::new();
-        let mut sections = vec![String::new()];
-        let mut first = true;
+        let mut sections = vec![HtmlSection::default()];
         for (index, node) in top.into_iter().enumerate() {
             let heading = matches!(node.data().value, NodeValue::Heading(_));
             let anchor = heading.then(|| anchorizer.anchorize(&plain_text(node)));
@@ -244,33 +267,26 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 continue;
             }
             if let Some(anchor) = anchor {
-                // Levels are the PDF's (2 for a chapter's sections); the
-                // report title is <h1> and chapters <h2>, so one deeper.
-                let level = levels.next().unwrap_or(2).saturating_add(1).min(6);
-                sections.push(std::mem::take(&mut self.out));
+                if let Some(last) = sections.last_mut() {
+                    last.body = std::mem::take(&mut self.out);
+                }
                 self.stale_mark(stale, index);
-                let id = label(&self.resolve.chapter.slug, self.lang(), Some(&anchor));
-                let _ = write!(self.out, "<h{level} id=\"");
-                escape_into(&mut self.out, &id);
-                self.out.push_str("\">");
+                let mark = std::mem::take(&mut self.out);
                 self.inlines(node);
-                let _ = writeln!(self.out, "</h{level}>");
-                first = false;
+                sections.push(HtmlSection {
+                    level: levels.next().unwrap_or(2),
+                    id: label(&self.resolve.chapter.slug, self.lang(), Some(&anchor)),
+                    heading: std::mem::take(&mut self.out),
+                    mark,
+                    body: String::new(),
+                });
                 continue;
             }
-            if !first {
-                self.out.push('\n');
-            }
-            first = false;
             self.stale_mark(stale, index);
             self.block(node);
         }
-        sections.push(std::mem::take(&mut self.out));
-        // sections[0] was the empty placeholder taken by the first heading
-        // (or holds nothing at all); the text before any heading is [1].
-        sections.remove(0);
-        if sections.is_empty() {
-            sections.push(String::new());
+        if let Some(last) = sections.last_mut() {
+            last.body = std::mem::take(&mut self.out);
         }
         (title, sections)
     }
@@ -713,15 +729,20 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
             "gif" => "image/gif",
             _ => "image/webp",
         };
-        let found = match std::fs::read(self.resolve.root.join(rel)) {
+        // Read as every project file is: confined to the project.
+        let found = match crate::confine::Root::new(self.resolve.root).read(rel) {
             Ok(bytes) => Some(format!(
                 "data:{mime};base64,{}",
                 base64::engine::general_purpose::STANDARD.encode(bytes)
             )),
             Err(err) => {
+                let d = err.diagnostic(rel);
                 self.push(
                     node,
-                    Diagnostic::error("io", format!("cannot read image {rel}: {err}")),
+                    Diagnostic {
+                        location: None,
+                        ..d
+                    },
                 );
                 None
             }
