@@ -72,25 +72,49 @@ for (const file of files) {
   if (file.endsWith(".en-ja.html")) {
     const base = path.join(shots, path.basename(file, ".html"));
     await page.screenshot({ path: `${base}.desktop.png` });
+    // Each row of a chapter holds an English and a Japanese cell (either may
+    // be empty: a section without a counterpart). Cells start level, and so
+    // do the headings of a pair of sections.
     const desktop = await page.evaluate(() => {
       const out = [];
+      const heading = (cell) => cell.querySelector(":scope > h3, :scope > h4, :scope > h5, :scope > h6");
+      // The middle of a heading's first line of text, where a reader sees it.
+      const line = (h) => {
+        const range = document.createRange();
+        range.selectNodeContents(h);
+        const r = range.getClientRects()[0] ?? h.getBoundingClientRect();
+        return (r.top + r.bottom) / 2;
+      };
       for (const article of document.querySelectorAll("article.pairs")) {
         const en = [...article.querySelectorAll(":scope > .en")];
         const ja = [...article.querySelectorAll(":scope > .ja")];
         en.forEach((e, i) => {
           const j = ja[i];
           if (!j) return;
-          out.push({ id: article.id, i, en: e.getBoundingClientRect().top, ja: j.getBoundingClientRect().top, enLeft: e.getBoundingClientRect().left, jaLeft: j.getBoundingClientRect().left });
+          const [he, hj] = [heading(e), heading(j)];
+          out.push({
+            id: article.id, i,
+            en: e.getBoundingClientRect().top, ja: j.getBoundingClientRect().top,
+            enLeft: e.getBoundingClientRect().left, jaLeft: j.getBoundingClientRect().left,
+            headings: he && hj ? [line(he), line(hj), he.textContent, hj.textContent] : null,
+          });
         });
       }
       return out;
     });
     if (desktop.length === 0) fail(file, "no paired sections found");
+    let headed = 0;
     for (const p of desktop) {
-      if (Math.abs(p.en - p.ja) > 0.5) fail(file, `desktop: ${p.id} pair ${p.i} starts at ${p.en} (en) and ${p.ja} (ja)`);
-      if (!(p.jaLeft > p.enLeft)) fail(file, `desktop: ${p.id} pair ${p.i} is not side by side`);
+      if (Math.abs(p.en - p.ja) > 0.5) fail(file, `desktop: ${p.id} row ${p.i} starts at ${p.en} (en) and ${p.ja} (ja)`);
+      if (!(p.jaLeft > p.enLeft)) fail(file, `desktop: ${p.id} row ${p.i} is not side by side`);
+      if (p.headings) {
+        headed += 1;
+        const [te, tj, ne, nj] = p.headings;
+        if (Math.abs(te - tj) > 2) fail(file, `desktop: the first line of “${ne}” is at ${te}, its pair “${nj}”'s at ${tj}`);
+      }
     }
-    console.log(`${path.basename(file)}: ${desktop.length} pairs level on the desktop`);
+    if (headed === 0) fail(file, "no pair of headings found");
+    console.log(`${path.basename(file)}: ${desktop.length} rows, ${headed} pairs of headings level on the desktop`);
     // A section further down the page, for the screenshot.
     await page.evaluate(() => document.querySelector("article.pairs:nth-of-type(2)")?.scrollIntoView());
     await page.screenshot({ path: `${base}.desktop-chapter.png` });
