@@ -453,13 +453,20 @@ pub fn convert_redline(
 
 type Node<'a> = &'a AstNode<'a>;
 
+/// The level of a top-level heading that opens a section. A heading with
+/// no text (`#` alone) has no title to show or to list in the outline, and
+/// PDF/UA refuses an empty heading: it opens no section and is left out.
+pub(crate) fn section_level(node: Node<'_>) -> Option<u8> {
+    match node.data().value {
+        NodeValue::Heading(h) if !plain_text(node).trim().is_empty() => Some(h.level),
+        _ => None,
+    }
+}
+
 /// The heading that is the chapter's title and leaves its body, if any.
 /// Without a front matter title, the first heading names the chapter.
 fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {
-    let first_heading = top
-        .iter()
-        .copied()
-        .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
+    let first_heading = top.iter().copied().find(|n| section_level(n).is_some());
     // It leaves the body only when nothing a reader sees comes before it
     // (comments, as translators leave them, do not count): otherwise the text
     // before it would move after it.
@@ -772,10 +779,7 @@ impl<'a, 'n> Writer<'a, 'n> {
         let lang = self.lang();
         let slug = self.chapter.slug.clone();
         let top: Vec<Node<'n>> = top_nodes(root);
-        let first_heading = top
-            .iter()
-            .copied()
-            .find(|n| matches!(n.data().value, NodeValue::Heading(_)));
+        let first_heading = top.iter().copied().find(|n| section_level(n).is_some());
         let title_node = title_node(self.text, &top);
         if top.is_empty() {
             self.diagnostics.push(
@@ -835,10 +839,7 @@ impl<'a, 'n> Writer<'a, 'n> {
         let base = top
             .iter()
             .filter(|n| !title_node.is_some_and(|t| std::ptr::eq(t, **n)))
-            .filter_map(|n| match n.data().value {
-                NodeValue::Heading(h) => Some(h.level),
-                _ => None,
-            })
+            .filter_map(|n| section_level(n))
             .min()
             .unwrap_or(2);
         let mut previous = 1u8;
@@ -848,15 +849,22 @@ impl<'a, 'n> Writer<'a, 'n> {
         let count = top.len();
         for (index, node) in top.into_iter().enumerate() {
             self.removed_blocks(index, &mut first_in_section);
-            let level = match node.data().value {
-                NodeValue::Heading(h) => Some(h.level),
-                _ => None,
-            };
-            let Some(level) = level else {
+            if matches!(node.data().value, NodeValue::Heading(_)) && section_level(node).is_none()
+            {
+                self.warn(
+                    node,
+                    "heading-empty",
+                    "this heading has no text: it is left out".into(),
+                )
+                .hints
+                .push("write the heading's title after the `#`, or remove the line".into());
+                continue;
+            }
+            let Some(level) = section_level(node) else {
                 let before_heading = is_invisible(node)
                     && node
                         .next_sibling()
-                        .is_some_and(|n| matches!(n.data().value, NodeValue::Heading(_)));
+                        .is_some_and(|n| section_level(n).is_some());
                 if let Some(section) = sections.last_mut()
                     && !before_heading
                 {

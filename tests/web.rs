@@ -277,3 +277,41 @@ fn the_bilingual_page_pairs_sections_by_structure_as_the_pdf_does() {
         assert!(ja.contains(expected), "{expected} in {ja}");
     }
 }
+
+/// `#` alone is an empty heading (CommonMark): there is no title to set,
+/// and PDF/UA refuses an empty heading, so every edition failed to export.
+/// It is left out of the PDF and the web page alike, with a warning at its
+/// line; the first heading with text titles the chapter (and, with text
+/// before it, stays in the body), and the sections keep their pairing.
+#[test]
+fn an_empty_heading_is_left_out_with_a_warning_in_every_edition() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "#\n\nText.\n\n## \n\n## Purpose\n\nMore.\n",
+    );
+    p.file(
+        "chapters/01-intro/ja.md",
+        "#\n\n本文。\n\n## \n\n## 目的\n\n続き。\n",
+    );
+    let run = p.renga(&["compile", "--html"]);
+    let err = stderr(&run);
+    assert!(run.status.success(), "{err}");
+    for at in [
+        "chapters/01-intro/en.md:1",
+        "chapters/01-intro/en.md:5",
+        "chapters/01-intro/ja.md:1",
+        "chapters/01-intro/ja.md:5",
+    ] {
+        assert!(err.contains(at), "no warning at {at}: {err}");
+    }
+    assert_eq!(err.matches("warning[heading-empty]").count(), 4, "{err}");
+    let bi = read(&p, BI_HTML);
+    assert_eq!(
+        rows(&bi, "01-intro"),
+        [(None, None), (Some((3, "Purpose".into())), Some((3, "目的".into())))]
+    );
+    assert!(bi.contains("<span class=\"number\">1</span> Purpose</h2>"), "{bi}");
+    // No heading element without content (`<h3 id="…"></h3>`).
+    assert!(!bi.contains("\"></h"), "an empty heading element: {bi}");
+}

@@ -240,10 +240,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
             }
             // As in the PDF: the first heading (which stays in the body),
             // else the folder's slug.
-            (None, None) => match top
-                .iter()
-                .find(|n| matches!(n.data().value, NodeValue::Heading(_)))
-            {
+            (None, None) => match top.iter().find(|n| super::section_level(n).is_some()) {
                 Some(node) => {
                     self.inlines(node);
                     std::mem::take(&mut self.out)
@@ -261,7 +258,11 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
         let mut anchorizer = Anchorizer::new();
         let mut sections = vec![HtmlSection::default()];
         for (index, node) in top.into_iter().enumerate() {
-            let heading = matches!(node.data().value, NodeValue::Heading(_));
+            let heading = super::section_level(node).is_some();
+            if !heading && matches!(node.data().value, NodeValue::Heading(_)) {
+                // Empty: left out, as in the PDF (which warned).
+                continue;
+            }
             let anchor = heading.then(|| anchorizer.anchorize(&plain_text(node)));
             if title_node.is_some_and(|t| std::ptr::eq(t, node)) {
                 continue;
