@@ -132,11 +132,19 @@ fn regex_free_relink(text: &str, own: &str) -> String {
 }
 
 /// The web editions' build time next to the PDFs' (target: under 10%).
+/// The HTML editions' cost is what `--html` adds: their stages (chapters
+/// written as HTML, three pages rendered), since loading and converting are
+/// shared with the PDFs. It is set against the wall time of building the
+/// three PDFs alone, what an author waits for, and against the PDFs' own
+/// stages (layout and export, which run side by side).
 fn html(project: &Path, runs: usize) {
     let out = tempfile::tempdir().unwrap();
     let mut html = Vec::new();
-    let mut pdf = Vec::new();
+    let mut typst = Vec::new();
+    let mut pdf_wall = Vec::new();
     for _ in 0..runs {
+        let (wall, _) = renga(project, out.path());
+        pdf_wall.push(wall.as_secs_f64() * 1000.0);
         let (_, stages) = renga_with(project, out.path(), &["--html"]);
         let sum = |prefix: &[&str]| -> f64 {
             stages
@@ -146,16 +154,21 @@ fn html(project: &Path, runs: usize) {
                 .sum()
         };
         html.push(sum(&["html"]));
-        pdf.push(sum(&["layout", "pdf"]));
+        typst.push(sum(&["layout", "pdf"]));
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (h, p) = (median(&mut html), median(&mut pdf));
+    let (h, t, w) = (median(&mut html), median(&mut typst), median(&mut pdf_wall));
+    println!("web editions of this report (median of {runs} runs):");
+    println!("  HTML, three editions (html stages):        {h:>9.1} ms");
+    println!("  PDF, three editions (wall, without --html): {w:>9.1} ms");
+    println!("  PDF layout and export stages (summed):     {t:>9.1} ms");
     println!(
-        "web editions of this report: HTML {h:.1} ms (chapters to HTML and three pages) against PDF {p:.1} ms (layout and export of three editions): {:.1}% (target < 10%)",
-        100.0 * h / p
+        "  HTML / PDF wall: {:.2}%, HTML / PDF stages: {:.2}% (target < 10%)",
+        100.0 * h / w,
+        100.0 * h / t
     );
 }
 
