@@ -490,6 +490,15 @@ pub fn retarget_link(destination: &str, from: Lang, to: Lang) -> String {
     let Some(dest) = destination.strip_prefix('(') else {
         return destination.to_string();
     };
+    // A web address (`https://…/en.md`) names someone else's file.
+    let address = dest.trim_start().trim_start_matches('<');
+    let scheme = address
+        .split(['/', '#', '?', ')', ' ', '>'])
+        .next()
+        .is_some_and(|first| first.contains(':'));
+    if scheme || address.starts_with("//") {
+        return destination.to_string();
+    }
     let mut out = String::from("(");
     let mut rest = dest;
     if let Some(i) = rest.find(&old) {
@@ -619,5 +628,12 @@ mod tests {
             "(https://x.org/golden.md)"
         );
         assert_eq!(retarget_link("[en.md]", Lang::En, Lang::Ja), "[en.md]");
+        for web in [
+            "(https://github.com/x/y/blob/main/docs/en.md)",
+            "(<https://x.org/en.md>)",
+            "(//x.org/en.md)",
+        ] {
+            assert_eq!(retarget_link(web, Lang::En, Lang::Ja), web);
+        }
     }
 }
