@@ -293,8 +293,9 @@ pub struct MetricDiff {
     pub agency_name: Localized,
     pub status: Status,
     pub label: Localized,
-    /// Which fields changed: `value`, `unit`, `as_of`, `illustrative`,
-    /// `label`, `source`, `url`, `note`.
+    /// Which fields changed: `value` (the number or the digits it is
+    /// printed with), `decimals`, `unit`, `as_of`, `illustrative`, `label`,
+    /// `source`, `url`, `note`.
     pub changed: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<MetricValue>,
@@ -305,6 +306,9 @@ pub struct MetricDiff {
 #[derive(Debug, Serialize)]
 pub struct MetricValue {
     pub value: f64,
+    /// The value as printed, with the digits the data gives (`12.50`),
+    /// rounded when the metric sets `decimals`.
+    pub figure: format::Decimal,
     pub unit: Unit,
     pub as_of: String,
     pub illustrative: bool,
@@ -319,6 +323,7 @@ impl MetricValue {
         let text = |lang| format::metric(m, lang);
         Self {
             value: m.value,
+            figure: m.figure.clone(),
             unit: m.unit,
             as_of: m.as_of.to_string(),
             illustrative: m.illustrative,
@@ -692,8 +697,11 @@ fn metric_diffs(old: &Project, new: &Project) -> Vec<MetricDiff> {
             });
             continue;
         };
-        let checks: [(&'static str, bool); 8] = [
-            ("value", was.value != m.value),
+        let checks: [(&'static str, bool); 9] = [
+            // What is printed, not only the number: `12.50` and `12.5` are
+            // equal as numbers but print differently.
+            ("value", was.value != m.value || was.figure != m.figure),
+            ("decimals", was.decimals != m.decimals),
             ("unit", was.unit != m.unit),
             ("as_of", was.as_of != m.as_of),
             ("illustrative", was.illustrative != m.illustrative),
@@ -889,7 +897,7 @@ fn metric_line(m: &MetricDiff, lang: Lang) -> String {
             let mut parts = Vec::new();
             if m.changed
                 .iter()
-                .any(|c| matches!(*c, "value" | "unit" | "illustrative"))
+                .any(|c| matches!(*c, "value" | "decimals" | "unit" | "illustrative"))
             {
                 parts.push(format!("{} → {}", text(&m.old), text(&m.new)));
             }
@@ -900,7 +908,7 @@ fn metric_line(m: &MetricDiff, lang: Lang) -> String {
                 .changed
                 .iter()
                 .copied()
-                .filter(|c| !matches!(*c, "value" | "unit" | "illustrative" | "as_of"))
+                .filter(|c| !matches!(*c, "value" | "decimals" | "unit" | "illustrative" | "as_of"))
                 .collect();
             if !others.is_empty() {
                 parts.push(format!("{} changed", others.join(", ")));

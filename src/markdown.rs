@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Location};
 use crate::escape;
 use crate::format;
 use crate::lang::{Lang, is_cjk};
-use crate::project::{Chapter, ChapterText, Metrics, Project};
+use crate::project::{Chapter, ChapterText, Metric, Metrics, Project};
 
 pub mod html;
 
@@ -538,7 +538,7 @@ pub(crate) struct Resolve<'a> {
 
 /// A `{{metric …}}` reference, resolved.
 pub(crate) struct MetricRef<'a> {
-    pub metric: &'a crate::project::Metric,
+    pub metric: &'a Metric,
     /// What the reader sees, in the chapter's language.
     pub text: String,
 }
@@ -553,8 +553,7 @@ impl<'a> Resolve<'a> {
         extra: bool,
     ) -> Result<MetricRef<'a>, Box<(Diagnostic, String)>> {
         let written = format!("{{{{metric {key}}}}}");
-        // Keys are lowercase; `{{metric SG.Identity.Users}}` means the same.
-        let Some(metric) = self.metrics.get(&key.to_ascii_lowercase()) else {
+        let Some(metric) = metric_named(self.metrics, key) else {
             let mut d = Diagnostic::error("metric-unknown", format!("unknown metric `{key}`"));
             if let Some(file) = self.metrics.failed_file(key) {
                 // The file's own error says what is wrong; a guess at another
@@ -573,16 +572,9 @@ impl<'a> Resolve<'a> {
             }
             return Err(Box::new((d, written)));
         };
-        match (field, extra) {
-            (None, false) => Ok(MetricRef {
-                metric,
-                text: format::metric(metric, self.lang),
-            }),
-            (Some(f), false) if f.eq_ignore_ascii_case("date") => Ok(MetricRef {
-                metric,
-                text: format::date(metric.as_of, self.lang),
-            }),
-            _ => Err(Box::new((
+        match metric_text(metric, field, extra, self.lang) {
+            Some(text) => Ok(MetricRef { metric, text }),
+            None => Err(Box::new((
                 Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
                     .hint("write `{{metric ID}}` for the value or `{{metric ID date}}` for its as-of date"),
                 written,
@@ -591,7 +583,31 @@ impl<'a> Resolve<'a> {
     }
 }
 
-/// A run of chapter text cut at its `{{metric …}}` shortcodes.
+/// The metric a reference names: keys are lowercase, and
+/// `{{metric SG.Identity.Users}}` means the same as `sg.identity.users`.
+pub(crate) fn metric_named<'m>(metrics: &'m Metrics, key: &str) -> Option<&'m Metric> {
+    metrics.get(&key.to_ascii_lowercase())
+}
+
+/// What a reference to `metric` prints: its value (no field) or its as-of
+/// date (`date`, in any case); `None` for any other field or more words.
+pub(crate) fn metric_text(
+    metric: &Metric,
+    field: Option<&str>,
+    extra: bool,
+    lang: Lang,
+) -> Option<String> {
+    match (field, extra) {
+        (None, false) => Some(format::metric(metric, lang)),
+        (Some(f), false) if f.eq_ignore_ascii_case("date") => {
+            Some(format::date(metric.as_of, lang))
+        }
+        _ => None,
+    }
+}
+
+/// A run of chapter text cut at its `{{metric …}}` shortcodes: the one
+/// recogniser of metric references, for the editions and for `renga diff`.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Piece<'t> {
     Text(&'t str),

@@ -41,18 +41,14 @@ pub fn collect_tokens<'a>(node: &'a AstNode<'a>, tokens: &mut Tokens) {
 /// Words of Latin script (lowercased, three letters or more), numbers of two
 /// digits or more (full-width digits read as ASCII) and metric references.
 fn words(text: &str, add: &mut impl FnMut(String)) {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
-            break;
-        };
-        let inner: Vec<&str> = rest[start + 2..start + len].split_whitespace().collect();
-        if inner.first() == Some(&"metric")
-            && let Some(key) = inner.get(1)
+    // Recognised as the editions recognise them: `{{METRIC SG.A.B}}` in one
+    // language and `{{metric sg.a.b}}` in the other cite the same metric.
+    for piece in crate::markdown::shortcodes(text) {
+        if let crate::markdown::Piece::Metric { key, .. } = piece
+            && !key.is_empty()
         {
-            add(format!("{{{key}"));
+            add(format!("{{{}", key.to_ascii_lowercase()));
         }
-        rest = &rest[start + len + 2..];
     }
     let mut word = String::new();
     let mut number = String::new();

@@ -16,9 +16,8 @@ use comrak::{Arena, parse_document};
 use serde::Serialize;
 use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 
-use crate::format;
 use crate::lang::{Lang, is_cjk};
-use crate::markdown;
+use crate::markdown::{self, Piece};
 use crate::project::{Metrics, split_front_matter};
 
 /// A block of a chapter text, the unit matched between two versions.
@@ -343,29 +342,26 @@ fn resolve_soft_breaks(text: &str) -> String {
 }
 
 /// `{{metric ID}}` and `{{metric ID date}}` written out as the report
-/// prints them; references to unknown metrics stay as written.
+/// prints them (recognised and resolved as the editions do, in any case);
+/// references to unknown metrics stay as written.
 pub fn expand_metrics(text: &str, metrics: &Metrics, lang: Lang) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
-            break;
-        };
-        let inner = &rest[start + 2..start + len];
-        let words: Vec<&str> = inner.split_whitespace().collect();
-        let written = match words.as_slice() {
-            ["metric", key] => metrics.get(key).map(|m| format::metric(m, lang)),
-            ["metric", key, "date"] => metrics.get(key).map(|m| format::date(m.as_of, lang)),
-            _ => None,
-        };
-        out.push_str(&rest[..start]);
-        match written {
-            Some(v) => out.push_str(&v),
-            None => out.push_str(&rest[start..start + len + 2]),
+    for piece in markdown::shortcodes(text) {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Metric {
+                key,
+                field,
+                extra,
+                offset,
+                len,
+            } => {
+                let written = markdown::metric_named(metrics, key)
+                    .and_then(|m| markdown::metric_text(m, field, extra, lang));
+                out.push_str(written.as_deref().unwrap_or(&text[offset..offset + len]));
+            }
         }
-        rest = &rest[start + len + 2..];
     }
-    out.push_str(rest);
     out
 }
 

@@ -1201,3 +1201,98 @@ fn the_pending_mark_moves_to_the_next_page_with_its_block() {
         .collect();
     assert_eq!(marks, expected, "pending marks per page");
 }
+
+#[test]
+fn a_figure_written_with_other_digits_is_a_change() {
+    // `12.50` and `12.5` are the same number but print differently (figures
+    // print with the digits the data gives): a reviewer must see it.
+    let p = TestProject::new();
+    p.file(
+        "data/sg/identity.toml",
+        format!(
+            "{SG_IDENTITY}\n[[metric]]\nid = \"share\"\nlabel = {{ en = \"Share online\", ja = \"オンライン比率\" }}\nvalue = 12.50\nunit = \"percent\"\nas_of = 2024-12-31\nsource = \"Test source A\"\n"
+        ),
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    git(p.path(), &["init", "-q"]);
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "first draft"]);
+    edit(&p, "data/sg/identity.toml", "value = 12.50", "value = 12.5");
+
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let metrics = report["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 1, "{report:#}");
+    assert_eq!(metrics[0]["key"], "sg.identity.share");
+    assert_eq!(metrics[0]["status"], "changed");
+    assert_eq!(metrics[0]["changed"], serde_json::json!(["value"]));
+    assert_eq!(metrics[0]["old"]["figure"], "12.50");
+    assert_eq!(metrics[0]["new"]["figure"], "12.5");
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(!text.contains("no changes"), "{text}");
+    assert!(text.contains("12.50% → 12.5%"), "{text}");
+
+    // Rounding set in the data changes what is printed too.
+    edit(
+        &p,
+        "data/sg/identity.toml",
+        "value = 12.5",
+        "value = 12.50\ndecimals = 0",
+    );
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let changed = &report["metrics"][0];
+    assert_eq!(
+        changed["changed"],
+        serde_json::json!(["value", "decimals"]),
+        "{report:#}"
+    );
+    assert_eq!(changed["new"]["text"]["en"], "13%");
+}
+
+#[test]
+fn a_metric_reference_in_capitals_is_written_out_in_the_diff_as_in_the_editions() {
+    // `compile` reads `{{METRIC …}}` as a reference; so must `diff`, or a
+    // paragraph citing a figure that changed looks unchanged.
+    let p = TestProject::new();
+    p.file(
+        EN,
+        "+++\ntitle = \"Introduction\"\nlead = \"sg\"\n+++\n\n## Purpose\n\nSingpass serves {{METRIC SG.Identity.Users}} residents.\n",
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    git(p.path(), &["init", "-q"]);
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "first draft"]);
+    edit(
+        &p,
+        "data/sg/identity.toml",
+        "value = 1234567",
+        "value = 1300000",
+    );
+
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let chapters = report["chapters"].as_array().unwrap();
+    let en = chapters
+        .iter()
+        .flat_map(|c| c["texts"].as_array().unwrap())
+        .find(|t| t["lang"] == "en")
+        .unwrap_or_else(|| {
+            panic!("the English paragraph that cites the figure changed: {report:#}")
+        });
+    let block = &en["blocks"][0];
+    assert_eq!(block["status"], "changed", "{report:#}");
+    assert_eq!(
+        block["new"]["text"],
+        "Singpass serves 1,300,000 people residents."
+    );
+    assert!(
+        ops(&block["words"]).contains(&("insert".to_string(), "1,300,000".to_string())),
+        "{block:#}"
+    );
+    // The Japanese paragraph, in lowercase, changed the same way.
+    assert_eq!(
+        chapters[0]["texts"].as_array().unwrap().len(),
+        2,
+        "{report:#}"
+    );
+}
