@@ -10,11 +10,15 @@
 //!   memory of the three editions under 1.5 GB.
 //! - `report`: this repository's report, three editions, one at a time and
 //!   side by side (target: 1.2 s).
-//! - `growth`: 1×, 2× and 4× half the book (4×: 1,000+ pages per edition): renga's own stages, the translation status of every chapter,
-//!   `renga diff` between two versions, and the English edition's layout.
-//!   Each should grow about as the chapters do, never as their square.
+//! - `growth`: 1×, 2× and 4× half the book (4×: 1,000+ pages per edition):
+//!   renga's own stages (prepare: load, convert, templates, parse), the
+//!   translation status of every chapter and `renga diff` between two
+//!   versions, in CPU time (independent of the machine's load) and wall
+//!   time; the English edition's layout at 1× and 2× only. Each should grow
+//!   about as the chapters do, never as their square.
 //!
-//! `cargo bench --bench book -- growth` runs one part. Set `RENGA_BOOK` to
+//! `cargo bench --bench book -- growth` runs one part; `-- generate DIR`
+//! only writes the generated book to DIR (to profile `renga compile` on it). Set `RENGA_BOOK` to
 //! a project folder to measure another book instead of the generated one,
 //! `RENGA_BOOK_CHAPTERS` to generate another size.
 //! Compiles run the real binary in a fresh process, as CI would; times and
@@ -29,7 +33,7 @@ use renga::pipeline::{self, Edition, Timings};
 use renga::translation::{self, Record, RecordBlock};
 
 mod common;
-use common::{chapter_dirs, copy_dir};
+use common::{chapter_dirs, generate, load, timed};
 
 /// Chapters of the generated book: about 500 pages per edition (this
 /// report's eight chapters take 35 English pages). `RENGA_BOOK_CHAPTERS`
@@ -44,6 +48,8 @@ fn book_chapters() -> usize {
 /// One `renga compile --timings` run.
 struct Run {
     wall: Duration,
+    /// CPU time of the renga process, on all its threads.
+    cpu: Duration,
     stages: Vec<(String, f64)>,
     peak_mib: f64,
     pages: Vec<(String, usize)>,
@@ -82,9 +88,9 @@ fn compile(project: &Path, editions: &[&str], jobs: usize) -> Run {
     for e in editions {
         cmd.args(["--lang", e]);
     }
-    let start = Instant::now();
+    let (start, children) = (Instant::now(), children_cpu());
     let output = cmd.output().expect("renga runs");
-    let wall = start.elapsed();
+    let (wall, cpu) = (start.elapsed(), children_cpu().saturating_sub(children));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "renga compile failed:\n{stderr}");
     let mut stages = Vec::new();
@@ -119,19 +125,34 @@ fn compile(project: &Path, editions: &[&str], jobs: usize) -> Run {
         .collect();
     Run {
         wall,
+        cpu,
         stages,
         peak_mib,
         pages,
     }
 }
 
+/// CPU time of this process's finished children (the renga runs).
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
 fn print_run(label: &str, run: &Run) {
     let pages: Vec<String> = run.pages.iter().map(|(e, p)| format!("{e} {p}")).collect();
     println!(
-        "  {label}: wall {:.2} s, peak memory {:.0} MiB, pages: {}",
+        "  {label}: wall {:.2} s, CPU {:.2} s, peak memory {:.0} MiB, pages: {}; load average {}",
         run.wall.as_secs_f64(),
+        run.cpu.as_secs_f64(),
         run.peak_mib,
-        pages.join(", ")
+        pages.join(", "),
+        load()
     );
     let stages: Vec<String> = run
         .stages
@@ -161,74 +182,6 @@ fn compare(project: &Path, editions: &[&str], label: &str) {
 }
 
 // ---- The generated book -------------------------------------------------
-
-/// A report of `count` chapters made from this repository's chapters in
-/// turn. Every paragraph of a copy starts with its own number (§7.12), so
-/// no two chapters have the same text and typst lays out each afresh.
-fn generate(root: &Path, dir: &Path, count: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::copy(root.join("report.toml"), dir.join("report.toml")).unwrap();
-    copy_dir(&root.join("data"), &dir.join("data"));
-    let sources = chapter_dirs(root);
-    for i in 0..count {
-        let source = &sources[i % sources.len()];
-        let name = source.file_name().unwrap().to_string_lossy();
-        let slug = name.split_once('-').map_or(name.as_ref(), |(_, s)| s);
-        let own = format!("{:03}-{slug}", i + 1);
-        let target = dir.join("chapters").join(&own);
-        copy_dir(source, &target);
-        // The originals' records do not match the numbered copies.
-        let _ = std::fs::remove_file(target.join(translation::RECORD));
-        for lang in ["en", "ja"] {
-            let file = target.join(format!("{lang}.md"));
-            let text = std::fs::read_to_string(&file).unwrap();
-            std::fs::write(&file, number_paragraphs(&relink(&text, &own), i + 1)).unwrap();
-        }
-    }
-}
-
-/// Rewrites `](../NN-name/` links to `](../<own>/`, so that links between
-/// chapters stay valid in the copies.
-fn relink(text: &str, own: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("](../") {
-        out.push_str(&rest[..i + 5]);
-        rest = &rest[i + 5..];
-        if let Some(end) = rest.find('/') {
-            out.push_str(own);
-            rest = &rest[end..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Starts every paragraph (outside front matter, code and tables) with
-/// `§chapter.paragraph`.
-fn number_paragraphs(text: &str, chapter: usize) -> String {
-    let mut out = String::with_capacity(text.len() + 4096);
-    let (mut front, mut fence, mut blank) = (false, false, true);
-    let mut n = 0;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        if t == "+++" && (i == 0 || front) {
-            front = !front;
-        } else if t.starts_with("```") {
-            fence = !fence;
-        }
-        let starts_paragraph =
-            blank && !front && !fence && t.chars().next().is_some_and(|c| c.is_alphabetic());
-        if starts_paragraph {
-            n += 1;
-            out.push_str(&format!("§{chapter}.{n} "));
-        }
-        out.push_str(line);
-        out.push('\n');
-        blank = t.is_empty();
-    }
-    out
-}
 
 /// Records every chapter's translation as in sync, then edits one
 /// paragraph of each English chapter, so that its Japanese block is stale.
@@ -277,11 +230,26 @@ fn prepare(dir: &Path, editions: &[Edition]) -> (Duration, Timings) {
     (elapsed, timings)
 }
 
+/// The growth series: renga's own stages at 1×, 2× and 4× half the book,
+/// in CPU time (wall time in brackets), and the English edition's layout at
+/// 1× and 2× (typst's, not renga's; at 4× it would take minutes and say
+/// nothing about renga).
 fn growth(root: &Path) {
-    println!("growth: 1×, 2× and 4× {} chapters", book_chapters() / 2);
     println!(
-        "  {:>5} {:>8} {:>10} {:>9} {:>9} {:>9} {:>11} {:>12}",
-        "scale", "chapters", "md (KB)", "prepare", "convert", "status", "diff", "layout en"
+        "growth: 1×, 2× and 4× {} chapters; CPU ms (wall ms), load average at the end of each row",
+        book_chapters() / 2
+    );
+    println!(
+        "  {:>5} {:>8} {:>8} {:>15} {:>15} {:>13} {:>13} {:>18} {:>5}",
+        "scale",
+        "chapters",
+        "md (KB)",
+        "prepare",
+        "convert (wall)",
+        "status",
+        "diff",
+        "layout en (wall)",
+        "load"
     );
     for scale in [1, 2, 4] {
         let chapters = book_chapters() / 2 * scale;
@@ -296,8 +264,9 @@ fn growth(root: &Path) {
             .map(|f| f.metadata().unwrap().len())
             .sum();
 
-        // Load, convert (with the stale blocks of every chapter), templates.
-        let (prepare_time, timings) = prepare(&new, &Edition::ALL);
+        // Load, convert (with the stale blocks of every chapter), templates,
+        // parse.
+        let (timings, prepare_wall, prepare_cpu) = timed(|| prepare(&new, &Edition::ALL).1);
         let convert: Duration = timings
             .stages
             .iter()
@@ -308,44 +277,51 @@ fn growth(root: &Path) {
         // Every chapter's translation state, as `renga status` computes it.
         let mut diags = Diagnostics::default();
         let project = renga::project::load(&new, &mut diags).unwrap();
-        let start = Instant::now();
-        let mut stale = 0;
-        for chapter in &project.chapters {
-            let record = Record::load(&project.root, &chapter.slug).unwrap();
-            if let translation::State::Recorded(f) =
-                translation::chapter_state(chapter, record.as_ref())
-            {
-                stale += f.iter().filter(|f| f.is_stale()).count();
+        let (stale, status_wall, status_cpu) = timed(|| {
+            let mut stale = 0;
+            for chapter in &project.chapters {
+                let record = Record::load(&project.root, &chapter.slug).unwrap();
+                if let translation::State::Recorded(f) =
+                    translation::chapter_state(chapter, record.as_ref())
+                {
+                    stale += f.iter().filter(|f| f.is_stale()).count();
+                }
             }
-        }
-        let status = start.elapsed();
+            stale
+        });
         assert!(stale >= chapters, "every chapter has a stale block");
 
         // `renga diff old new`: chapters, blocks and words.
         let old_project = renga::project::load(&old, &mut diags).unwrap();
-        let start = Instant::now();
-        let report = renga::diff::compare(
-            "old",
-            "new",
-            &old_project,
-            &project,
-            &renga::review::Budget::default(),
-        );
-        let diff = start.elapsed();
+        let (report, diff_wall, diff_cpu) = timed(|| {
+            renga::diff::compare(
+                "old",
+                "new",
+                &old_project,
+                &project,
+                &renga::review::Budget::default(),
+            )
+        });
         assert_eq!(report.chapters.len(), chapters);
 
-        let layout = compile(&new, &["en"], 1);
-        let pages = layout.pages.first().map_or(0, |p| p.1);
+        let layout = if scale <= 2 {
+            let run = compile(&new, &["en"], 1);
+            let pages = run.pages.first().map_or(0, |p| p.1);
+            format!("{:.0} ({pages} p.)", run.stage("layout"))
+        } else {
+            "-".into()
+        };
         println!(
-            "  {:>4}× {:>8} {:>10} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>9.0}ms {:>6.0}ms ({pages} pages)",
+            "  {:>4}× {:>8} {:>8} {:>15} {:>15} {:>13} {:>13} {:>18} {:>5}",
             scale,
             chapters,
             bytes / 1024,
-            ms(prepare_time),
-            ms(convert),
-            ms(status),
-            ms(diff),
-            layout.stage("layout"),
+            format!("{:.0} ({:.0})", ms(prepare_cpu), ms(prepare_wall)),
+            format!("({:.0})", ms(convert)),
+            format!("{:.0} ({:.0})", ms(status_cpu), ms(status_wall)),
+            format!("{:.0} ({:.0})", ms(diff_cpu), ms(diff_wall)),
+            layout,
+            load(),
         );
     }
 }
