@@ -865,8 +865,7 @@ impl<'a, 'n> Writer<'a, 'n> {
         let count = top.len();
         for (index, node) in top.into_iter().enumerate() {
             self.removed_blocks(index, &mut first_in_section);
-            if matches!(node.data().value, NodeValue::Heading(_)) && section_level(node).is_none()
-            {
+            if matches!(node.data().value, NodeValue::Heading(_)) && section_level(node).is_none() {
                 self.warn(
                     node,
                     "heading-empty",

@@ -309,9 +309,15 @@ fn an_empty_heading_is_left_out_with_a_warning_in_every_edition() {
     let bi = read(&p, BI_HTML);
     assert_eq!(
         rows(&bi, "01-intro"),
-        [(None, None), (Some((3, "Purpose".into())), Some((3, "目的".into())))]
+        [
+            (None, None),
+            (Some((3, "Purpose".into())), Some((3, "目的".into())))
+        ]
     );
-    assert!(bi.contains("<span class=\"number\">1</span> Purpose</h2>"), "{bi}");
+    assert!(
+        bi.contains("<span class=\"number\">1</span> Purpose</h2>"),
+        "{bi}"
+    );
     // No heading element without content (`<h3 id="…"></h3>`).
     assert!(!bi.contains("\"></h"), "an empty heading element: {bi}");
 }
