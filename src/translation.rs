@@ -263,11 +263,25 @@ pub struct Aligned<'a> {
     pub ja: Vec<Block>,
     /// In the reading order of both languages; empty without a record.
     pub slots: Vec<Slot>,
+    /// The matching work the alignment and the word changes it shows may
+    /// spend: once it is spent the result is coarser (a changed block seen
+    /// as removed and added, its words as replaced whole), never wrong: no
+    /// changed block is ever taken for an unchanged one.
+    budget: review::Budget,
 }
 
 impl<'a> Aligned<'a> {
     /// The chapter's languages aligned; `Err` names the missing languages.
     pub fn new(chapter: &'a Chapter, record: Option<&'a Record>) -> Result<Self, Vec<Lang>> {
+        Self::within(chapter, record, review::Budget::default())
+    }
+
+    /// [`Aligned::new`] within `budget`.
+    pub fn within(
+        chapter: &'a Chapter,
+        record: Option<&'a Record>,
+        budget: review::Budget,
+    ) -> Result<Self, Vec<Lang>> {
         let (Some(en), Some(ja)) = (chapter.text(Lang::En), chapter.text(Lang::Ja)) else {
             let missing = Lang::ALL
                 .into_iter()
@@ -276,13 +290,14 @@ impl<'a> Aligned<'a> {
             return Err(missing);
         };
         let (en, ja) = (units(&en.text), units(&ja.text));
-        let slots = record.map_or_else(Vec::new, |r| align(r, &en, &ja));
+        let slots = record.map_or_else(Vec::new, |r| align(r, &en, &ja, &budget));
         Ok(Self {
             chapter,
             record,
             en,
             ja,
             slots,
+            budget,
         })
     }
 
@@ -326,7 +341,11 @@ impl<'a> Aligned<'a> {
                     };
                     Some((
                         lang,
-                        review::word_diff(record.block[r].text(lang), new_text),
+                        review::word_diff_within(
+                            record.block[r].text(lang),
+                            new_text,
+                            &self.budget,
+                        ),
                     ))
                 })
                 .collect();
@@ -607,9 +626,8 @@ fn kind_name(kind: &str) -> String {
 
 /// Each language's blocks aligned with the record, then the two languages'
 /// alignments merged, entry by entry, into slots.
-fn align(record: &Record, en: &[Block], ja: &[Block]) -> Vec<Slot> {
+fn align(record: &Record, en: &[Block], ja: &[Block], budget: &review::Budget) -> Vec<Slot> {
     let n = record.block.len();
-    let budget = review::Budget::default();
     // Where each record entry is now, and the new blocks with the record
     // entry they come before (`n`: at the end), in order.
     let per_lang = |lang: Lang, blocks: &[Block]| -> (Vec<Side>, Vec<(usize, usize)>) {
@@ -624,8 +642,8 @@ fn align(record: &Record, en: &[Block], ja: &[Block]) -> Vec<Slot> {
             &old,
             &new,
             |_, _| true,
-            |a, b| bags.similarity_within(a, b, &budget),
-            &budget,
+            |a, b| bags.similarity_within(a, b, budget),
+            budget,
         );
         let mut now = vec![Side::Absent; n];
         let mut added = Vec::new();
@@ -864,6 +882,77 @@ mod tests {
             [Lang::En, Lang::Ja]
         );
         assert_eq!(findings(state), vec![(Reason::BothChanged, None, None)]);
+    }
+
+    #[test]
+    fn a_spent_budget_gives_a_coarser_status_that_leaves_no_changed_block_in_sync() {
+        // Paragraphs that read almost alike, every third one edited in
+        // English: pairing them is the work a budget bounds.
+        let text = |lang: &str, edited: bool| {
+            (0..60)
+                .map(|i| {
+                    let word = if edited && i % 3 == 0 {
+                        "audited"
+                    } else {
+                        "reviewed"
+                    };
+                    format!(
+                        "The {lang} agency {word} service {} and found the figures agreed.\n\n",
+                        i % 4
+                    )
+                })
+                .collect::<String>()
+        };
+        let (en, ja) = (text("en", false), text("ja", false));
+        let r = record(&en, &ja);
+        let ch = chapter(&text("en", true), &ja);
+        let edited: Vec<usize> = (0..60).filter(|i| i % 3 == 0).collect();
+        let stale_ja = |aligned: &Aligned| {
+            let State::Recorded(found) = aligned.state() else {
+                panic!("recorded")
+            };
+            assert!(found.iter().all(|f| f.lang == Some(Lang::Ja)), "{found:?}");
+            let mut blocks: Vec<usize> = found.iter().filter_map(|f| f.block).collect();
+            blocks.sort();
+            blocks.dedup();
+            (found, blocks)
+        };
+
+        // With the budget every command has: each edited paragraph's
+        // translation is stale, as a change.
+        let aligned = Aligned::new(&ch, Some(&r)).unwrap();
+        let (found, blocks) = stale_ja(&aligned);
+        assert_eq!(blocks, edited);
+        assert!(found.iter().all(|f| f.reason == Reason::SourceChanged));
+        assert!(!aligned.budget.expired());
+
+        // With none, or too little to finish: coarser (an edited paragraph is
+        // a removed one and an added one, its words replaced whole), but
+        // the same translations are stale and no other.
+        for steps in [0, 3_700] {
+            let aligned = Aligned::within(&ch, Some(&r), review::Budget::new(steps)).unwrap();
+            assert!(aligned.budget.expired());
+            let (found, blocks) = stale_ja(&aligned);
+            assert_eq!(blocks, edited, "budget {steps}");
+            assert!(
+                found.iter().any(|f| f.reason == Reason::SourceRemoved),
+                "budget {steps}: the coarse result, not the full one"
+            );
+            // Every edited English paragraph is shown as new.
+            let mut added: Vec<usize> = found
+                .iter()
+                .filter(|f| f.reason == Reason::SourceAdded)
+                .filter_map(|f| f.en_block)
+                .chain(
+                    found
+                        .iter()
+                        .filter(|f| f.reason == Reason::SourceChanged)
+                        .filter_map(|f| f.en_block),
+                )
+                .collect();
+            added.sort();
+            assert_eq!(added, edited, "budget {steps}");
+        }
     }
 
     #[test]
