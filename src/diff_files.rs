@@ -1,7 +1,7 @@
 //! What `renga diff` shows besides chapters and metrics: every other input
 //! that changes a PDF edition. `report.toml` by setting (key, old and new
-//! value), templates by file and line, and images and other files beside
-//! the chapters by name, size and hash.
+//! value), templates by file and line, and the project's fonts, images and
+//! other files beside the chapters by name, size and hash.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -31,7 +31,7 @@ pub struct SettingDiff {
 pub struct FileDiff {
     /// Relative to the project root, in the new version (old, if removed).
     pub file: String,
-    /// `image`, `template` or `file`.
+    /// `image`, `template`, `font` or `file`.
     pub kind: &'static str,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,11 +126,12 @@ fn flatten(key: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
 }
 
 /// The files of a project folder that `diff` compares by name: templates,
-/// and every file beside the chapters that is not a chapter's text or
-/// translation record (images, mostly). Hidden files are left out.
+/// the project's fonts (they set text in every edition), and every file
+/// beside the chapters that is not a chapter's text or translation record
+/// (images, mostly). Hidden files are left out.
 fn files(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    for top in ["chapters", "templates"] {
+    for top in ["chapters", "templates", crate::fonts::FOLDER] {
         walk(root, top, &mut out);
     }
     out.retain(|rel| {
@@ -169,6 +170,8 @@ fn kind(rel: &str) -> &'static str {
     let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     if rel.starts_with("templates/") {
         "template"
+    } else if rel.starts_with(&format!("{}/", crate::fonts::FOLDER)) {
+        "font"
     } else if matches!(
         ext.as_deref(),
         Some("svg" | "png" | "jpg" | "jpeg" | "gif" | "webp")

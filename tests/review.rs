@@ -1296,3 +1296,25 @@ fn a_metric_reference_in_capitals_is_written_out_in_the_diff_as_in_the_editions(
         "{report:#}"
     );
 }
+
+#[test]
+fn a_project_font_that_changed_is_in_the_diff() {
+    // A font in fonts/ sets text in every edition: adding, replacing or
+    // removing it changes the PDFs, so the diff names it.
+    let p = repository();
+    let font = std::fs::read(format!(
+        "{}/tests/fixtures/fonts/NotoSansThai-Regular.ttf",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    p.file("fonts/NotoSansThai-Regular.ttf", &font);
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "fonts/NotoSansThai-Regular.ttf");
+    assert_eq!(files[0]["kind"], "font");
+    assert_eq!(files[0]["status"], "added");
+    assert_eq!(files[0]["new"]["size"], font.len());
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(text.contains("font added: 37,744 bytes"), "{text}");
+}
