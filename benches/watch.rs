@@ -94,6 +94,14 @@ fn book() {
         total_wall += wall;
         min_cpu = min_cpu.min(cpu);
         max_cpu = max_cpu.max(cpu);
+        if n > 0 && (n + 1) % 10 == 0 {
+            println!(
+                "    after {} rebuilds: resident {:.0} MiB, this rebuild CPU {cpu:.2} s; load average {}",
+                n + 1,
+                rss_mib(),
+                load()
+            );
+        }
         if n == 0 {
             first_rss = rss_mib();
             println!(
