@@ -80,15 +80,23 @@ pub enum Command {
     Man,
 }
 
+/// `--format` for the commands whose output is their diagnostics: one
+/// definition, so the option reads the same in every command's help.
+#[derive(Debug, Args)]
+pub struct DiagnosticsArgs {
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
     /// The report project folder (the one with report.toml).
     #[arg(default_value = ".")]
     pub project: PathBuf,
 
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArgs,
 
     /// Treat warnings as errors.
     #[arg(long)]
@@ -153,9 +161,8 @@ pub struct InitArgs {
     #[arg(long)]
     pub bare: bool,
 
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -197,6 +204,7 @@ pub struct DiffArgs {
     #[arg(long, short = 'C', default_value = ".")]
     pub project: PathBuf,
 
+    /// How to print the comparison and any problems found on the way.
     #[arg(long, value_enum, default_value_t = DiffFormat::Terminal)]
     pub format: DiffFormat,
 
@@ -237,9 +245,8 @@ pub struct TranslatedArgs {
     #[arg(long, short = 'C', default_value = ".")]
     pub project: PathBuf,
 
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,9 +298,8 @@ pub struct XliffExportArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -310,7 +316,6 @@ pub struct XliffImportArgs {
     #[arg(long)]
     pub partial: bool,
 
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArgs,
 }

@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
         }
     }
     let code = finish(&root, &args.project, &mut diags, quiet);
-    if code == 0 && !quiet && args.project.format == crate::diag::Format::Human {
+    if code == 0 && !quiet && args.project.diagnostics.format == crate::diag::Format::Human {
         eprintln!("ok: {} warning(s)", diags.warning_count());
     }
     code

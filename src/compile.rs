@@ -28,11 +28,11 @@ pub fn finish(root: &Path, args: &ProjectArgs, diags: &mut Diagnostics, quiet: b
     if args.strict {
         diags.make_strict();
     }
-    if let Err(err) = diag::emit(root, &diags.items, args.format) {
+    if let Err(err) = diag::emit(root, &diags.items, args.diagnostics.format) {
         eprintln!("error: cannot print diagnostics: {err}");
     }
     if diags.has_errors() {
-        if !quiet && args.format == diag::Format::Human {
+        if !quiet && args.diagnostics.format == diag::Format::Human {
             eprintln!(
                 "error: {} error(s), {} warning(s); nothing was written",
                 diags.error_count(),
@@ -55,7 +55,7 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
         Some(prepared) => {
             let progress = Progress::new(
                 &editions,
-                quiet || args.project.format != diag::Format::Human,
+                quiet || args.project.diagnostics.format != diag::Format::Human,
             );
             let jobs = pipeline::jobs(args.project.jobs.map(usize::from), &prepared, &editions);
             let outputs = prepared.typeset_editions(
@@ -103,7 +103,7 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
                 "io",
                 format!("cannot write to {}: {err}", out_dir.display()),
             );
-            let _ = diag::emit(&root, &[d], args.project.format);
+            let _ = diag::emit(&root, &[d], args.project.diagnostics.format);
             return 1;
         }
     }

@@ -344,52 +344,46 @@ mod tests {
         );
     }
 
+    /// Each figure as `value_with_unit` writes it: (value, unit, language,
+    /// expected).
+    fn assert_figures(cases: &[(&str, Unit, Lang, &str)]) {
+        for &(value, unit, lang, expected) in cases {
+            assert_eq!(
+                value_with_unit(&d(value), unit, lang),
+                expected,
+                "{value} {unit:?} in {lang:?}"
+            );
+        }
+    }
+
     #[test]
     fn units_follow_the_language() {
-        assert_eq!(
-            value_with_unit(&d("4500000"), Unit::People, Lang::En),
-            "4,500,000 people"
-        );
-        assert_eq!(
-            value_with_unit(&d("4500000"), Unit::People, Lang::Ja),
-            "450万人"
-        );
-        assert_eq!(value_with_unit(&d("97"), Unit::Percent, Lang::En), "97%");
-        assert_eq!(value_with_unit(&d("97"), Unit::Percent, Lang::Ja), "97%");
-        assert_eq!(value_with_unit(&d("1500"), Unit::Sgd, Lang::En), "S$1,500");
-        assert_eq!(value_with_unit(&d("30000"), Unit::Jpy, Lang::Ja), "3万円");
-        assert_eq!(
-            value_with_unit(&d("1"), Unit::Courses, Lang::En),
-            "1 course"
-        );
-        assert_eq!(
-            value_with_unit(&d("1.0"), Unit::Hours, Lang::En),
-            "1.0 hours"
-        );
-        assert_eq!(
-            value_with_unit(&d("0.005"), Unit::Usd, Lang::En),
-            "US$0.005"
-        );
+        assert_figures(&[
+            ("4500000", Unit::People, Lang::En, "4,500,000 people"),
+            ("4500000", Unit::People, Lang::Ja, "450万人"),
+            ("97", Unit::Percent, Lang::En, "97%"),
+            ("97", Unit::Percent, Lang::Ja, "97%"),
+            ("1500", Unit::Sgd, Lang::En, "S$1,500"),
+            ("30000", Unit::Jpy, Lang::Ja, "3万円"),
+            ("1", Unit::Courses, Lang::En, "1 course"),
+            ("1.0", Unit::Hours, Lang::En, "1.0 hours"),
+            ("0.005", Unit::Usd, Lang::En, "US$0.005"),
+        ]);
     }
 
     #[test]
     fn negative_signs_lead_the_figure() {
-        assert_eq!(
-            value_with_unit(&d("-1234567"), Unit::Sgd, Lang::En),
-            "−S$1,234,567"
-        );
-        assert_eq!(
-            value_with_unit(&d("-1234567"), Unit::Sgd, Lang::Ja),
-            "−123万4,567シンガポールドル"
-        );
-        assert_eq!(
-            value_with_unit(&d("-2.5"), Unit::Percent, Lang::En),
-            "−2.5%"
-        );
-        assert_eq!(
-            value_with_unit(&d("-1"), Unit::People, Lang::En),
-            "−1 people"
-        );
+        assert_figures(&[
+            ("-1234567", Unit::Sgd, Lang::En, "−S$1,234,567"),
+            (
+                "-1234567",
+                Unit::Sgd,
+                Lang::Ja,
+                "−123万4,567シンガポールドル",
+            ),
+            ("-2.5", Unit::Percent, Lang::En, "−2.5%"),
+            ("-1", Unit::People, Lang::En, "−1 people"),
+        ]);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn run(args: &InitArgs, quiet: bool) -> i32 {
             0
         }
         Err(d) => {
-            if let Err(err) = diag::emit(&args.dir, &[d], args.format) {
+            if let Err(err) = diag::emit(&args.dir, &[d], args.diagnostics.format) {
                 eprintln!("error: cannot print diagnostics: {err}");
             }
             1

@@ -23,10 +23,10 @@ fn main() {
 /// The diagnostic format the command was asked for.
 fn format(command: &Command) -> Format {
     match command {
-        Command::Compile(args) => args.project.format,
-        Command::Check(args) => args.project.format,
-        Command::Watch(args) => args.project.format,
-        Command::Init(args) => args.format,
+        Command::Compile(args) => args.project.diagnostics.format,
+        Command::Check(args) => args.project.diagnostics.format,
+        Command::Watch(args) => args.project.diagnostics.format,
+        Command::Init(args) => args.diagnostics.format,
         _ => Format::Human,
     }
 }

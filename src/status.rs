@@ -450,7 +450,7 @@ pub fn record(args: &TranslatedArgs, quiet: bool) -> i32 {
     let root = project
         .as_ref()
         .map_or(args.project.as_path(), |p| p.root.as_path());
-    let _ = diag::emit(root, &diags, args.format);
+    let _ = diag::emit(root, &diags, args.diagnostics.format);
     code
 }
 

@@ -259,7 +259,7 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
     let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
     let out_abs = std::path::absolute(&out_dir).unwrap_or(out_dir.clone());
     let root_abs = std::path::absolute(&root).unwrap_or(root.clone());
-    let format = args.project.format;
+    let format = args.project.diagnostics.format;
     let (tx, rx) = mpsc::channel();
     let mut watcher = match notify::recommended_watcher(move |event| {
         let _ = tx.send(event);

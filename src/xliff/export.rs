@@ -22,7 +22,7 @@ fn finding_for(findings: &[Finding], en: Option<usize>, ja: Option<usize>) -> Op
 }
 
 pub fn export(args: &XliffExportArgs, quiet: bool) -> i32 {
-    let Some(project) = load(&args.project, args.format) else {
+    let Some(project) = load(&args.project, args.diagnostics.format) else {
         return 1;
     };
     let mut problems: Vec<Diagnostic> = Vec::new();
@@ -34,7 +34,7 @@ pub fn export(args: &XliffExportArgs, quiet: bool) -> i32 {
         }
     }
     if !problems.is_empty() {
-        let _ = diag::emit(&project.root, &problems, args.format);
+        let _ = diag::emit(&project.root, &problems, args.diagnostics.format);
         return 1;
     }
     let mut files: Vec<xml::File> = Vec::new();
@@ -65,7 +65,7 @@ pub fn export(args: &XliffExportArgs, quiet: bool) -> i32 {
         }
     }
     let errors = problems.iter().any(Diagnostic::is_error);
-    let _ = diag::emit(&project.root, &problems, args.format);
+    let _ = diag::emit(&project.root, &problems, args.diagnostics.format);
     if errors {
         return 1;
     }

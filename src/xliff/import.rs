@@ -123,13 +123,13 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             Err(_) => {
                 let d = Diagnostic::error("xliff-read", "the file is not UTF-8 text")
                     .at(Location::file(&file_name));
-                let _ = diag::emit(Path::new(""), &[d], args.format);
+                let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
                 return 1;
             }
         },
         Err(err) => {
             let d = Diagnostic::error("xliff-read", format!("cannot read {file_name}: {err}"));
-            let _ = diag::emit(Path::new(""), &[d], args.format);
+            let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
             return 1;
         }
     };
@@ -141,11 +141,11 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
         Ok(u) => u,
         Err((message, offset)) => {
             let d = Diagnostic::error("xliff-syntax", message).at(at(offset));
-            let _ = diag::emit(Path::new(""), &[d], args.format);
+            let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
             return 1;
         }
     };
-    let Some(project) = load(&args.project, args.format) else {
+    let Some(project) = load(&args.project, args.diagnostics.format) else {
         return 1;
     };
     let mut refused: Vec<Diagnostic> = Vec::new();
@@ -191,7 +191,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
         }
     }
     if !refused.is_empty() && !args.partial {
-        let _ = diag::emit(Path::new(""), &refused, args.format);
+        let _ = diag::emit(Path::new(""), &refused, args.diagnostics.format);
         eprintln!(
             "error: nothing was imported: {} of {} unit(s) refused (with --partial, the others are imported)",
             refused.len(),
@@ -237,7 +237,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
                         );
                     }
                     if !args.partial {
-                        let _ = diag::emit(Path::new(""), &refused, args.format);
+                        let _ = diag::emit(Path::new(""), &refused, args.diagnostics.format);
                         eprintln!("error: nothing was imported");
                         return 1;
                     }
@@ -249,14 +249,14 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             }
         }
     }
-    let _ = diag::emit(Path::new(""), &refused, args.format);
+    let _ = diag::emit(Path::new(""), &refused, args.diagnostics.format);
     // All files or none: everything is staged beside its destination, then
     // renamed into place as one change (a failed rename puts back the files
     // already replaced).
     let cannot_write = |err: std::io::Error| {
         let d = Diagnostic::error("io", format!("cannot write {err}"))
             .hint("nothing was imported: every chapter file and record is as it was");
-        let _ = diag::emit(Path::new(""), &[d], args.format);
+        let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
         1
     };
     let mut staged = Vec::new();

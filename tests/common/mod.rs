@@ -124,33 +124,32 @@ impl TestProject {
         self.path().join("out").join(file)
     }
 
-    /// Loads, converts, templates and lays out one edition in-process and
-    /// returns the document's text, or the diagnostics that stopped it.
-    pub fn layout_text(&self, edition: Edition) -> Result<(String, Diagnostics), Diagnostics> {
+    /// Loads, converts, templates and lays out one edition in-process: the
+    /// document (none when loading or layout failed) and every diagnostic.
+    fn laid_out(&self, edition: Edition) -> (Option<PagedDocument>, Diagnostics) {
         let mut diags = Diagnostics::default();
         let mut timings = Timings::default();
         let Some(prepared) = pipeline::prepare(self.path(), &[edition], &mut diags, &mut timings)
         else {
-            return Err(diags);
+            return (None, diags);
         };
         let (doc, d) = prepared.layout(edition);
         diags.extend(d);
-        match doc {
-            Some(doc) if !diags.has_errors() => Ok((pipeline::plain_text(&doc), diags)),
-            _ => Err(diags),
+        (doc, diags)
+    }
+
+    /// The text of one laid-out edition, or the diagnostics that stopped it.
+    pub fn layout_text(&self, edition: Edition) -> Result<(String, Diagnostics), Diagnostics> {
+        match self.laid_out(edition) {
+            (Some(doc), diags) if !diags.has_errors() => Ok((pipeline::plain_text(&doc), diags)),
+            (_, diags) => Err(diags),
         }
     }
-}
 
-impl TestProject {
     /// The runs of text of one laid-out edition, each with its language tag.
     pub fn layout_runs(&self, edition: Edition) -> Vec<pipeline::TextRun> {
-        let mut diags = Diagnostics::default();
-        let mut timings = Timings::default();
-        let prepared = pipeline::prepare(self.path(), &[edition], &mut diags, &mut timings)
-            .unwrap_or_else(|| panic!("{:?}", diags.items));
-        let (doc, d) = prepared.layout(edition);
-        pipeline::text_runs(&doc.unwrap_or_else(|| panic!("{d:?}")))
+        let (doc, diags) = self.laid_out(edition);
+        pipeline::text_runs(&doc.unwrap_or_else(|| panic!("{:?}", diags.items)))
     }
 }
 
