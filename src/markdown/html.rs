@@ -454,7 +454,13 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
     }
 
     fn table(&mut self, node: Node<'n>, alignments: &[TableAlignment]) {
-        self.out.push_str("<table>\n");
+        // A table wider than a phone's screen scrolls inside its own box,
+        // which the keyboard can reach, instead of widening the page.
+        let _ = writeln!(
+            self.out,
+            "<div class=\"wide\" role=\"region\" tabindex=\"0\" aria-label=\"{}\">\n<table>",
+            words(self.lang(), "Table", "表")
+        );
         let mut body_open = false;
         for row in node.children() {
             let header = matches!(row.data().value, NodeValue::TableRow(true));
@@ -487,7 +493,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
         if body_open {
             self.out.push_str("</tbody>\n");
         }
-        self.out.push_str("</table>\n");
+        self.out.push_str("</table>\n</div>\n");
     }
 
     fn inlines(&mut self, parent: Node<'n>) {

@@ -40,6 +40,8 @@ const browser = await puppeteer.launch({
   ],
 });
 
+// A phone's screen, in CSS pixels.
+const PHONE = 390;
 let failures = 0;
 const fail = (file, message) => {
   failures += 1;
@@ -119,27 +121,41 @@ for (const file of files) {
     await page.evaluate(() => document.querySelector("article.pairs:nth-of-type(2)")?.scrollIntoView());
     await page.screenshot({ path: `${base}.desktop-chapter.png` });
 
-    await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    const phone = await page.evaluate(() => {
-      const out = [];
-      for (const article of document.querySelectorAll("article.pairs")) {
-        const en = [...article.querySelectorAll(":scope > .en")];
-        const ja = [...article.querySelectorAll(":scope > .ja")];
-        en.forEach((e, i) => {
-          const j = ja[i];
-          if (j) out.push({ id: article.id, i, enBottom: e.getBoundingClientRect().bottom, jaTop: j.getBoundingClientRect().top });
-        });
-      }
-      return { pairs: out, overflow: document.documentElement.scrollWidth > window.innerWidth + 1 };
-    });
-    for (const p of phone.pairs) {
-      if (p.jaTop + 0.5 < p.enBottom) fail(file, `phone: ${p.id} pair ${p.i} is not stacked`);
-    }
-    if (phone.overflow) fail(file, "phone: the page is wider than the screen");
-    await page.evaluate(() => document.querySelector("article.pairs")?.scrollIntoView());
-    await page.screenshot({ path: `${base}.phone.png` });
   }
+
+  // Every edition on a phone: nothing wider than the screen (a reader
+  // would have to scroll sideways), and the bilingual pairs stacked.
+  await page.setViewport({ width: PHONE, height: 844, isMobile: true, deviceScaleFactor: 1 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const phone = await page.evaluate((width) => {
+    const out = [];
+    for (const article of document.querySelectorAll("article.pairs")) {
+      const en = [...article.querySelectorAll(":scope > .en")];
+      const ja = [...article.querySelectorAll(":scope > .ja")];
+      en.forEach((e, i) => {
+        const j = ja[i];
+        if (j) out.push({ id: article.id, i, enBottom: e.getBoundingClientRect().bottom, jaTop: j.getBoundingClientRect().top });
+      });
+    }
+    // The innermost elements that reach past the screen's right edge.
+    const wide = [...document.body.querySelectorAll("*")]
+      .filter((e) => e.getBoundingClientRect().right > width + 1)
+      .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > width + 1))
+      .slice(0, 3)
+      .map((e) => `<${e.tagName.toLowerCase()}${e.className ? ` class="${e.className}"` : ""}> ${e.textContent.trim().slice(0, 40)}`);
+    return { pairs: out, width: document.documentElement.scrollWidth, wide };
+  }, PHONE);
+  for (const p of phone.pairs) {
+    if (p.jaTop + 0.5 < p.enBottom) fail(file, `phone: ${p.id} pair ${p.i} is not stacked`);
+  }
+  if (phone.width > PHONE + 1) {
+    fail(file, `phone: the page is ${phone.width} pixels wide on a ${PHONE}-pixel screen: ${phone.wide.join("; ")}`);
+  }
+  const base = path.join(shots, path.basename(file, ".html"));
+  await page.evaluate(() => document.querySelector("article")?.scrollIntoView());
+  await page.screenshot({ path: `${base}.phone.png` });
+  await page.evaluate(() => document.querySelector("#metrics")?.scrollIntoView());
+  await page.screenshot({ path: `${base}.phone-metrics.png` });
   await page.close();
 }
 await browser.close();
