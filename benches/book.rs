@@ -293,7 +293,7 @@ fn growth(root: &Path) {
 
         // `renga diff old new`: chapters, blocks and words.
         let old_project = renga::project::load(&old, &mut diags).unwrap();
-        let (report, diff_wall, diff_cpu) = timed(|| {
+        let ((report, errors), diff_wall, diff_cpu) = timed(|| {
             renga::diff::compare(
                 "old",
                 "new",
@@ -303,6 +303,7 @@ fn growth(root: &Path) {
             )
         });
         assert_eq!(report.chapters.len(), chapters);
+        assert!(errors.iter().all(Vec::is_empty), "{errors:?}");
 
         let layout = if scale <= 2 {
             let run = compile(&new, &["en"], 1);

@@ -93,7 +93,13 @@ fn diff(
         return None;
     }
     let budget = review::Budget::default();
-    let report = compare(&from.label, &to.label, &old, &new, &budget);
+    let (report, [old_errors, new_errors]) = compare(&from.label, &to.label, &old, &new, &budget);
+    problems.push(&from.root, Some(&from.label), old_errors);
+    problems.push(&to.root, Some(&to.label), new_errors);
+    // A file that could not be read is not compared: the diff would be false.
+    if problems.has_errors() {
+        return None;
+    }
     let text = match args.format {
         DiffFormat::Terminal => terminal(&report, use_colour()),
         DiffFormat::Github => terminal(&report, false),
@@ -516,14 +522,16 @@ fn title(chapter: &Chapter) -> String {
     chapter.slug.clone()
 }
 
-/// Compares two versions of the report.
+/// Compares two versions of the report; with it, the errors of the old
+/// and of the new version: files that could not be read and so are not
+/// compared (a report with errors is no true diff).
 pub fn compare(
     from: &str,
     to: &str,
     old: &Project,
     new: &Project,
     budget: &review::Budget,
-) -> Report {
+) -> (Report, [Vec<Diagnostic>; 2]) {
     let mut chapters = Vec::new();
     let mut renamed = std::collections::HashMap::new();
     for pair in match_chapters(old, new) {
@@ -584,14 +592,16 @@ pub fn compare(
             texts,
         });
     }
-    Report {
+    let (files, errors) = diff_files::file_diffs(old, new, &renamed);
+    let report = Report {
         from: from.to_string(),
         to: to.to_string(),
         chapters,
         metrics: metric_diffs(old, new),
         settings: diff_files::settings(&old.root, &new.root),
-        files: diff_files::file_diffs(&old.root, &new.root, &renamed),
-    }
+        files,
+    };
+    (report, errors)
 }
 
 /// The sections blocks are in: the text of the last heading before each.

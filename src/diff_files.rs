@@ -10,8 +10,15 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use similar::{ChangeTag, TextDiff};
 
+use comrak::Arena;
+use comrak::nodes::NodeValue;
+
+use crate::confine::Root;
+use crate::diag::Diagnostic;
 use crate::diff::Status;
-use crate::project::MANIFEST;
+use crate::lang::Lang;
+use crate::markdown;
+use crate::project::{MANIFEST, Project};
 
 /// One setting of `report.toml` that was added, removed or changed.
 #[derive(Debug, Serialize)]
@@ -125,11 +132,13 @@ fn flatten(key: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
     }
 }
 
-/// The files of a project folder that `diff` compares by name: templates,
-/// the project's fonts (they set text in every edition), and every file
-/// beside the chapters that is not a chapter's text or translation record
-/// (images, mostly). Hidden files are left out.
-fn files(root: &Path) -> Vec<String> {
+/// The files of a project that `diff` compares by name: templates, the
+/// project's fonts (they set text in every edition), every file beside the
+/// chapters that is not a chapter's text or translation record (images,
+/// mostly), and every image a chapter references wherever it is in the
+/// project (a site-rooted `/images/x.png`). Hidden files are left out.
+fn files(project: &Project) -> Vec<String> {
+    let root = &project.root;
     let mut out = Vec::new();
     for top in ["chapters", "templates", crate::fonts::FOLDER] {
         walk(root, top, &mut out);
@@ -141,7 +150,42 @@ fn files(root: &Path) -> Vec<String> {
             && matches!(name, "en.md" | "ja.md" | "translation.toml");
         !chapter_file
     });
+    // Only the images the chapters use, not the whole project folder; one
+    // that is not there is no file of this version (the build says so),
+    // but a link or folder by its name is, and reading it will say why it
+    // cannot be compared.
+    let confined = Root::new(root);
+    out.extend(
+        referenced_images(project)
+            .into_iter()
+            .filter(|rel| confined.has_entry(rel)),
+    );
     out.sort();
+    out.dedup();
+    out
+}
+
+/// The project paths of the images the chapters reference, in either
+/// language, resolved as the build resolves them.
+fn referenced_images(project: &Project) -> Vec<String> {
+    let mut out = Vec::new();
+    for chapter in &project.chapters {
+        for lang in Lang::ALL {
+            let Some(text) = chapter.text(lang) else {
+                continue;
+            };
+            let arena = Arena::new();
+            let doc =
+                comrak::parse_document(&arena, &text.text, &markdown::options_for(&text.text));
+            for node in doc.descendants() {
+                if let NodeValue::Image(link) = &node.data().value
+                    && let Some(rel) = markdown::image_rel(&chapter.dir(), &link.url)
+                {
+                    out.push(rel);
+                }
+            }
+        }
+    }
     out
 }
 
@@ -190,14 +234,16 @@ fn info(bytes: &[u8]) -> FileInfo {
     }
 }
 
-/// The files that were added, removed or changed. `renamed` maps an old
-/// chapter folder to its new name, so that an image beside a renamed
-/// chapter is compared with itself.
+/// The files that were added, removed or changed, and the problems of
+/// the old and the new version: a file that cannot be read is an error at
+/// that file and is left out, never compared as if it were empty.
+/// `renamed` maps an old chapter folder to its new name, so that an image
+/// beside a renamed chapter is compared with itself.
 pub fn file_diffs(
-    old_root: &Path,
-    new_root: &Path,
+    old_project: &Project,
+    new_project: &Project,
     renamed: &HashMap<String, String>,
-) -> Vec<FileDiff> {
+) -> (Vec<FileDiff>, [Vec<Diagnostic>; 2]) {
     let rename = |rel: &str| -> String {
         let mut parts = rel.splitn(3, '/');
         match (parts.next(), parts.next(), parts.next()) {
@@ -207,27 +253,40 @@ pub fn file_diffs(
             _ => rel.to_string(),
         }
     };
-    let old: BTreeMap<String, String> = files(old_root)
+    let old: BTreeMap<String, String> = files(old_project)
         .into_iter()
         .map(|f| (rename(&f), f))
         .collect();
-    let new = files(new_root);
+    let new = files(new_project);
+    let (old_root, new_root) = (Root::new(&old_project.root), Root::new(&new_project.root));
+    let (mut old_errors, mut new_errors) = (Vec::new(), Vec::new());
+    let read = |root: &Root, rel: &str, errors: &mut Vec<Diagnostic>| match root.read(rel) {
+        Ok(bytes) => Some(bytes),
+        Err(err) => {
+            errors.push(err.diagnostic(rel));
+            None
+        }
+    };
     let mut out = Vec::new();
-    let read = |root: &Path, rel: &str| std::fs::read(root.join(rel)).unwrap_or_default();
     for rel in &new {
-        let now = read(new_root, rel);
+        let now = read(&new_root, rel, &mut new_errors);
         let Some(was_at) = old.get(rel) else {
-            out.push(FileDiff {
-                file: rel.clone(),
-                kind: kind(rel),
-                status: Status::Added,
-                old: None,
-                new: Some(info(&now)),
-                lines: vec![],
-            });
+            if let Some(now) = now {
+                out.push(FileDiff {
+                    file: rel.clone(),
+                    kind: kind(rel),
+                    status: Status::Added,
+                    old: None,
+                    new: Some(info(&now)),
+                    lines: vec![],
+                });
+            }
             continue;
         };
-        let was = read(old_root, was_at);
+        let was = read(&old_root, was_at, &mut old_errors);
+        let (Some(was), Some(now)) = (was, now) else {
+            continue;
+        };
         if was == now {
             continue;
         }
@@ -249,18 +308,20 @@ pub fn file_diffs(
         });
     }
     for (renamed, rel) in &old {
-        if !new.contains(renamed) {
+        if !new.contains(renamed)
+            && let Some(was) = read(&old_root, rel, &mut old_errors)
+        {
             out.push(FileDiff {
                 file: rel.clone(),
                 kind: kind(rel),
                 status: Status::Removed,
-                old: Some(info(&read(old_root, rel))),
+                old: Some(info(&was)),
                 new: None,
                 lines: vec![],
             });
         }
     }
-    out
+    (out, [old_errors, new_errors])
 }
 
 /// The lines deleted and inserted between two texts, each with its line

@@ -1318,3 +1318,77 @@ fn a_project_font_that_changed_is_in_the_diff() {
     let text = stdout(&p.renga(&["diff"]));
     assert!(text.contains("font added: 37,744 bytes"), "{text}");
 }
+
+#[test]
+fn a_site_rooted_image_outside_the_chapters_is_compared_by_size_and_hash() {
+    let p = repository();
+    p.file("images/docs/x.svg", SVG_A);
+    p.file(EN, read(&p, EN) + "\n![Square](/images/docs/x.svg)\n");
+    // An image in the project that no chapter references is not the
+    // report's: changing it changes no edition.
+    p.file("images/unused.svg", SVG_A);
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "site-rooted figure"]);
+
+    p.file("images/docs/x.svg", SVG_B);
+    p.file("images/unused.svg", SVG_B);
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    assert_eq!(report["chapters"], serde_json::json!([]), "{report:#}");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "images/docs/x.svg");
+    assert_eq!(files[0]["kind"], "image");
+    assert_eq!(files[0]["status"], "changed");
+    assert_eq!(files[0]["old"]["size"], SVG_A.len());
+    assert_eq!(files[0]["new"]["size"], SVG_B.len());
+    assert_ne!(files[0]["old"]["sha256"], files[0]["new"]["sha256"]);
+
+    // Between two revisions too, read from git's trees.
+    git(p.path(), &["commit", "-q", "-am", "new figure"]);
+    let report = json(&p.renga(&["diff", "--format", "json", "HEAD~1", "HEAD"]));
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "images/docs/x.svg");
+    assert_eq!(files[0]["status"], "changed");
+
+    // The chapter stops referencing it: the image left the report.
+    edit(&p, EN, "\n![Square](/images/docs/x.svg)\n", "\n");
+    let report = json(&p.renga(&["diff", "--format", "json"]));
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "images/docs/x.svg");
+    assert_eq!(files[0]["status"], "removed");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_image_that_cannot_be_read_is_an_error_at_it_not_an_empty_file() {
+    let p = repository();
+    p.file("images/x.svg", SVG_A);
+    p.file(EN, read(&p, EN) + "\n![Square](/images/x.svg)\n");
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "figure"]);
+
+    // A folder where the image should be: no bytes to compare.
+    std::fs::remove_file(p.path().join("images/x.svg")).unwrap();
+    std::fs::create_dir(p.path().join("images/x.svg")).unwrap();
+    let out = p.renga(&["diff"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("images/x.svg") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(!stdout(&out).contains("changed"), "{}", stdout(&out));
+
+    // A link to nothing.
+    std::fs::remove_dir(p.path().join("images/x.svg")).unwrap();
+    std::os::unix::fs::symlink("gone.svg", p.path().join("images/x.svg")).unwrap();
+    let out = p.renga(&["diff"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot read images/x.svg") && err.contains("does not exist"),
+        "{err}"
+    );
+}

@@ -615,6 +615,24 @@ fn has_scheme(url: &str) -> bool {
     }
 }
 
+/// The project-relative path an image address in a chapter of folder
+/// `dir` names, as the resolver reads it (`/`-rooted at the project root,
+/// else beside the chapter); `None` for a remote, absolute or escaping one.
+pub fn image_rel(dir: &str, url: &str) -> Option<String> {
+    if has_scheme(url) {
+        return None;
+    }
+    let decoded = percent_decode(url);
+    let (base, relative) = match decoded.strip_prefix('/') {
+        Some(rest) if !rest.starts_with('/') => ("", rest),
+        _ => (dir, decoded.as_str()),
+    };
+    if relative.starts_with(['/', '\\']) || Path::new(relative).is_absolute() {
+        return None;
+    }
+    normalize(base, relative).filter(|rel| !rel.is_empty())
+}
+
 /// Joins `path` to the folder `base` (both relative to the project root)
 /// lexically; `None` if the result would leave the root.
 pub fn normalize(base: &str, path: &str) -> Option<String> {
