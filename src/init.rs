@@ -1,7 +1,7 @@
 //! `renga init`: a new report project that compiles at once, with an
 //! example chapter in both languages that shows every feature.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::args::InitArgs;
 use crate::diag::{self, Diagnostic, Location};
@@ -62,7 +62,8 @@ fn shell_word(path: &Path) -> String {
 }
 
 /// Writes the project all at once: it refuses, writing nothing, if any of
-/// its files exists, and a failure midway leaves nothing behind. A new
+/// its files exists, and a failure midway leaves nothing behind, not even the
+/// parent folders it made for the project. A new
 /// folder is built beside its place and renamed into it; in an existing
 /// folder, the files are written to a temporary folder inside it first and
 /// then linked into place, and removed again if one cannot be.
@@ -96,21 +97,76 @@ pub fn create(dir: &Path, templates: bool) -> Result<usize, Diagnostic> {
         )
         .at(Location::file(path.as_str())));
     }
-    let io_error = |what: &str, path: &Path, err: std::io::Error| {
-        Diagnostic::error(
-            "io",
-            format!("cannot {what} {}: {err}{nothing}", path.display()),
-        )
-    };
     let existing = dir.symlink_metadata().is_ok();
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let stage_in = if existing { dir } else { parent };
-    if !existing {
-        std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+    let made = if existing {
+        Vec::new()
+    } else {
+        create_folders(parent).map_err(|e| io_error("create", parent, e))?
+    };
+    let written = write_all(dir, existing, stage_in, &files);
+    if written.is_err() {
+        // The folders made for the project go with it, innermost first;
+        // `remove_dir` takes only an empty folder, so nothing else goes.
+        for folder in made.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
     }
+    written.map(|()| files.len())
+}
+
+fn io_error(what: &str, path: &Path, err: std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "io",
+        format!(
+            "cannot {what} {}: {err}; nothing was written",
+            path.display()
+        ),
+    )
+}
+
+/// Creates `folder` and whichever of its parents are missing, and returns
+/// the ones it made, outermost first, so that a failure later can remove
+/// them again (`create_dir_all` would not say which it made).
+fn create_folders(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
+    let mut at = folder;
+    while at.symlink_metadata().is_err() {
+        missing.push(at.to_path_buf());
+        match at.parent() {
+            Some(p) if !p.as_os_str().is_empty() => at = p,
+            _ => break,
+        }
+    }
+    let mut made = Vec::new();
+    for folder in missing.into_iter().rev() {
+        match std::fs::create_dir(&folder) {
+            Ok(()) => made.push(folder),
+            // Made meanwhile by someone else: theirs, not ours to remove.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && folder.is_dir() => {}
+            Err(e) => {
+                for folder in made.iter().rev() {
+                    let _ = std::fs::remove_dir(folder);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// Stages every file in a temporary folder in `stage_in` and puts them in
+/// place: one rename for a new folder, file by file in an existing one.
+fn write_all(
+    dir: &Path,
+    existing: bool,
+    stage_in: &Path,
+    files: &[(String, &str)],
+) -> Result<(), Diagnostic> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".renga-init-");
     // As a folder the user makes: 0777 less the umask (a temporary folder
@@ -120,7 +176,7 @@ pub fn create(dir: &Path, templates: bool) -> Result<usize, Diagnostic> {
     let staging = builder
         .tempdir_in(stage_in)
         .map_err(|e| io_error("write in", stage_in, e))?;
-    for (path, text) in &files {
+    for (path, text) in files {
         let target = staging.path().join(path);
         if let Some(folder) = target.parent() {
             std::fs::create_dir_all(folder).map_err(|e| io_error("create", folder, e))?;
@@ -128,7 +184,7 @@ pub fn create(dir: &Path, templates: bool) -> Result<usize, Diagnostic> {
         std::fs::write(&target, text).map_err(|e| io_error("write", &target, e))?;
     }
     if existing {
-        place_each(staging.path(), dir, &files).map_err(|(path, e)| io_error("write", &path, e))?;
+        place_each(staging.path(), dir, files).map_err(|(path, e)| io_error("write", &path, e))?;
     } else {
         // One rename: the folder appears whole or not at all.
         let staged = staging.keep();
@@ -137,7 +193,7 @@ pub fn create(dir: &Path, templates: bool) -> Result<usize, Diagnostic> {
             return Err(io_error("create", dir, err));
         }
     }
-    Ok(files.len())
+    Ok(())
 }
 
 /// Links every staged file into its place in `dir`, never replacing a file;

@@ -392,6 +392,31 @@ fn init_that_cannot_finish_leaves_nothing_behind() {
 }
 
 #[test]
+fn init_that_cannot_finish_in_a_new_nested_folder_leaves_no_folder_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    // a/ and a/b/ can be made and the project staged in a/b/, but no file
+    // system takes a 300-byte name: the last step, naming the project
+    // folder, fails.
+    let name = format!("a/b/{}", "r".repeat(300));
+    let out = renga_in(dir.path(), &["init", &name, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(d["code"], "io", "{d}");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was written"),
+        "{d}"
+    );
+    assert!(
+        snapshot(dir.path()).is_empty(),
+        "no folder left behind: {:?}",
+        snapshot(dir.path()).keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn init_in_a_new_folder_is_readable_and_complete() {
     let dir = tempfile::tempdir().unwrap();
     let out = renga_in(dir.path(), &["init", "a/b/report"]);
