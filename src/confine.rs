@@ -165,6 +165,29 @@ impl Root {
         None
     }
 
+    /// Where writing `rel` must go: the real path of the file, so that a
+    /// file that is a link to another file inside the project is written
+    /// through the link (the link stays a link, as a text editor keeps it);
+    /// a new file goes in its folder's real path. Refused like a read when
+    /// the path or a folder on it leads outside the project, or when it is
+    /// a link to nothing.
+    pub fn write_target(&self, rel: &str) -> Result<PathBuf, ReadError> {
+        match self.resolve(rel) {
+            Err(ReadError::Missing { dangling: None }) => {
+                let path = Path::new(rel);
+                let (Some(name), Some(folder)) = (path.file_name(), path.parent()) else {
+                    return Err(ReadError::BadPath);
+                };
+                let folder = folder.to_string_lossy();
+                if folder.is_empty() {
+                    return Ok(self.real.join(name));
+                }
+                Ok(self.real_path(&folder)?.join(name))
+            }
+            other => other,
+        }
+    }
+
     /// The bytes of `rel`.
     pub fn read(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
         let real = self.resolve(rel)?;

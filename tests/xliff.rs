@@ -568,6 +568,47 @@ fn an_import_whose_last_write_fails_leaves_every_file_as_it_was() {
     }
 }
 
+/// A chapter file that is a link to a file elsewhere in the project is
+/// written through the link, as it was read through it: the link stays.
+#[test]
+fn an_import_writes_through_a_chapter_link_inside_the_project() {
+    let p = project();
+    std::fs::create_dir(p.path().join("drafts")).unwrap();
+    std::fs::rename(p.path().join(JA), p.path().join("drafts/ja.md")).unwrap();
+    std::os::unix::fs::symlink("../../drafts/ja.md", p.path().join(JA)).unwrap();
+    rewrite_last_paragraph(&p);
+    let xliff = export(&p, &[]);
+    let id = units(&xliff).remove(0).0;
+    let out = import(&p, &translate(&xliff, &id, "最後の段落、書き直し。"), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = std::fs::symlink_metadata(p.path().join(JA)).unwrap();
+    assert!(meta.file_type().is_symlink(), "the chapter is still a link");
+    assert!(read(&p, "drafts/ja.md").contains("最後の段落、書き直し。"));
+    assert_eq!(status(&p)["chapters"][0]["state"], "in-sync");
+}
+
+/// A chapter link that leads outside the project is never written through.
+#[test]
+fn an_import_never_writes_through_a_link_outside_the_project() {
+    let p = project();
+    rewrite_last_paragraph(&p);
+    let xliff = export(&p, &[]);
+    let id = units(&xliff).remove(0).0;
+    // Between export and import the chapter becomes a link out.
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("ja.md");
+    std::fs::rename(p.path().join(JA), &target).unwrap();
+    std::os::unix::fs::symlink(&target, p.path().join(JA)).unwrap();
+    let before = std::fs::read(&target).unwrap();
+    let out = import(&p, &translate(&xliff, &id, "最後の段落、書き直し。"), &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("outside the project"), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), before);
+    let meta = std::fs::symlink_metadata(p.path().join(JA)).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link is left alone");
+}
+
 /// The report's own files, copied into a temporary project.
 fn this_report() -> TestProject {
     let p = TestProject::empty();

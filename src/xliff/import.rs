@@ -2,7 +2,7 @@
 //! records, all files or none.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::segment::{self, Inline, Segment};
 use super::{NO_TARGET, load, parse_id, xml};
@@ -201,7 +201,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
     }
     // Apply per chapter; a unit whose block comes out different from what
     // it says is refused, and the chapter is put together again without it.
-    let mut writes: Vec<(PathBuf, String)> = Vec::new();
+    let mut writes: Vec<(String, String)> = Vec::new();
     let mut imported: BTreeMap<String, usize> = BTreeMap::new();
     let mut slugs: Vec<String> = accepted.iter().map(|a| a.slug.clone()).collect();
     slugs.dedup();
@@ -221,7 +221,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
                 Ok(files) => {
                     imported.insert(slug.clone(), mine.len());
                     for (rel, text) in files {
-                        writes.push((project.root.join(rel), text));
+                        writes.push((rel, text));
                     }
                     break;
                 }
@@ -259,8 +259,22 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
         let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
         1
     };
+    // A chapter file that is a link to another file in the project is
+    // written through the link, as the chapter was read through it; a link
+    // that leads outside the project is never written through.
+    let files = crate::confine::Root::new(&project.root);
     let mut staged = Vec::new();
-    for (path, text) in writes {
+    for (rel, text) in writes {
+        let path = match files.write_target(&rel) {
+            Ok(path) => path,
+            Err(err) => {
+                let d = err
+                    .diagnostic(&rel)
+                    .hint("nothing was imported: every chapter file and record is as it was");
+                let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
+                return 1;
+            }
+        };
         let dir = path.parent().unwrap_or(Path::new("."));
         match crate::atomic::stage(dir, text.as_bytes()) {
             Ok(tmp) => staged.push((tmp, path)),
