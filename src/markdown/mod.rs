@@ -615,22 +615,44 @@ fn has_scheme(url: &str) -> bool {
     }
 }
 
+/// Where a decoded image address in a chapter of folder `dir` points: the
+/// one rule the resolver and `diff` share (`/`-rooted at the project root,
+/// else beside the chapter).
+pub enum ImageTarget {
+    /// A path relative to the project root.
+    Project(String),
+    /// An absolute file-system path, which a chapter may not use.
+    Absolute,
+    /// A path that climbs out of the project folder.
+    Outside,
+}
+
+/// The target of the (already percent-decoded) image address `decoded`.
+pub fn image_target(dir: &str, decoded: &str) -> ImageTarget {
+    let (base, relative) = match decoded.strip_prefix('/') {
+        Some(rest) if !rest.starts_with('/') => ("", rest),
+        _ => (dir, decoded),
+    };
+    if relative.starts_with(['/', '\\']) || Path::new(relative).is_absolute() {
+        return ImageTarget::Absolute;
+    }
+    match normalize(base, relative) {
+        Some(rel) => ImageTarget::Project(rel),
+        None => ImageTarget::Outside,
+    }
+}
+
 /// The project-relative path an image address in a chapter of folder
-/// `dir` names, as the resolver reads it (`/`-rooted at the project root,
-/// else beside the chapter); `None` for a remote, absolute or escaping one.
+/// `dir` names, as the resolver reads it; `None` for a remote, absolute or
+/// escaping one.
 pub fn image_rel(dir: &str, url: &str) -> Option<String> {
     if has_scheme(url) {
         return None;
     }
-    let decoded = percent_decode(url);
-    let (base, relative) = match decoded.strip_prefix('/') {
-        Some(rest) if !rest.starts_with('/') => ("", rest),
-        _ => (dir, decoded.as_str()),
-    };
-    if relative.starts_with(['/', '\\']) || Path::new(relative).is_absolute() {
-        return None;
+    match image_target(dir, &percent_decode(url)) {
+        ImageTarget::Project(rel) if !rel.is_empty() => Some(rel),
+        _ => None,
     }
-    normalize(base, relative).filter(|rel| !rel.is_empty())
 }
 
 /// Joins `path` to the folder `base` (both relative to the project root)

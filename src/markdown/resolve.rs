@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Anchors, has_scheme, label, normalize, percent_decode};
+use super::{Anchors, ImageTarget, has_scheme, image_target, label, normalize, percent_decode};
 use crate::diag::Diagnostic;
 use crate::format;
 use crate::lang::Lang;
@@ -273,22 +273,20 @@ impl Resolve<'_> {
     /// stay inside the project and to exist. A path starting with `/` starts
     /// at the project root, as static site generators read it.
     pub fn image_path(&self, url: &str) -> Result<String, Diagnostic> {
-        let decoded = percent_decode(url);
-        let (base, relative) = match decoded.strip_prefix('/') {
-            Some(rest) if !rest.starts_with('/') => (String::new(), rest),
-            _ => (self.chapter.dir(), decoded.as_str()),
-        };
-        if relative.starts_with(['/', '\\']) || Path::new(relative).is_absolute() {
-            return Err(
-                Diagnostic::error("image-path", format!("image path `{url}` is absolute"))
-                    .hint("reference images relative to the chapter file (`figure.svg`) or to the project folder (`/images/figure.svg`)"),
-            );
-        }
-        let Some(rel) = normalize(&base, relative) else {
-            return Err(Diagnostic::error(
-                "image-outside",
-                format!("image path `{url}` leaves the project folder"),
-            ));
+        let rel = match image_target(&self.chapter.dir(), &percent_decode(url)) {
+            ImageTarget::Project(rel) => rel,
+            ImageTarget::Absolute => {
+                return Err(
+                    Diagnostic::error("image-path", format!("image path `{url}` is absolute"))
+                        .hint("reference images relative to the chapter file (`figure.svg`) or to the project folder (`/images/figure.svg`)"),
+                );
+            }
+            ImageTarget::Outside => {
+                return Err(Diagnostic::error(
+                    "image-outside",
+                    format!("image path `{url}` leaves the project folder"),
+                ));
+            }
         };
         let real = match crate::confine::Root::new(self.root).resolve(&rel) {
             Ok(real) => real,
