@@ -17,8 +17,8 @@ use comrak::nodes::{ListType, NodeValue, TableAlignment};
 use comrak::{Anchorizer, Arena, parse_document};
 
 use super::{
-    Anchors, Converted, LinkTarget, Node, Piece, Resolve, Tag, decode_entities, edge_char,
-    html_inline_open, label, location_of, options, plain_text, shortcodes, top_nodes,
+    Anchors, Converted, HtmlPiece, LinkTarget, Node, Piece, Resolve, Tag, edge_char,
+    html_inline_open, html_pieces, label, location_of, options, plain_text, shortcodes, top_nodes,
     undo_smart_punctuation,
 };
 use crate::diag::{Diagnostic, Location};
@@ -935,34 +935,23 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
     /// A raw HTML block: its allowed tags rendered, the text of the rest kept.
     fn html(&mut self, node: Node<'n>, html: &str) {
         let mut open = Vec::new();
-        let mut rest = html;
-        while !rest.is_empty() {
-            if let Some(comment) = rest.strip_prefix("<!--") {
-                rest = comment.find("-->").map_or("", |i| &comment[i + 3..]);
-                continue;
-            }
-            if rest.starts_with('<')
-                && let Some(end) = rest.find('>')
-                && let Some(tag) = Tag::parse(&rest[..=end])
-            {
-                self.tag(node, &tag, &mut open);
-                rest = &rest[end + 1..];
-                continue;
-            }
-            let first = rest.chars().next().map_or(1, char::len_utf8);
-            let next = rest[first..].find('<').map_or(rest.len(), |i| i + first);
-            let text = decode_entities(&rest[..next]);
-            let collapsed: Vec<&str> = text.split_whitespace().collect();
-            if !collapsed.is_empty() {
-                if text.starts_with(char::is_whitespace) && !self.out.ends_with(['>', ' ', '\n']) {
-                    self.out.push(' ');
-                }
-                self.plain(&collapsed.join(" "));
-                if text.ends_with(char::is_whitespace) {
-                    self.out.push(' ');
+        for piece in html_pieces(html) {
+            match piece {
+                HtmlPiece::Tag(tag) => self.tag(node, &tag, &mut open),
+                HtmlPiece::Text {
+                    text,
+                    space_before,
+                    space_after,
+                } => {
+                    if space_before && !self.out.ends_with(['>', ' ', '\n']) {
+                        self.out.push(' ');
+                    }
+                    self.plain(&text);
+                    if space_after {
+                        self.out.push(' ');
+                    }
                 }
             }
-            rest = &rest[next..];
         }
         self.close(&mut open, 0);
     }

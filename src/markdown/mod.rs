@@ -533,6 +533,55 @@ impl Tag {
     }
 }
 
+/// A piece of an author's raw HTML, as both writers read it.
+enum HtmlPiece {
+    /// A tag the raw HTML policy parses.
+    Tag(Tag),
+    /// Text between tags: entities decoded, white space collapsed, with
+    /// whether white space stood before and after it.
+    Text {
+        text: String,
+        space_before: bool,
+        space_after: bool,
+    },
+}
+
+/// An author's raw HTML cut into tags and text, comments dropped: one
+/// reading for the Typst and the HTML writer.
+fn html_pieces(html: &str) -> Vec<HtmlPiece> {
+    let mut pieces = Vec::new();
+    let mut rest = html;
+    while !rest.is_empty() {
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |i| &comment[i + 3..]);
+            continue;
+        }
+        if rest.starts_with('<')
+            && let Some(end) = rest.find('>')
+            && let Some(tag) = Tag::parse(&rest[..=end])
+        {
+            pieces.push(HtmlPiece::Tag(tag));
+            rest = &rest[end + 1..];
+            continue;
+        }
+        // Text up to the next tag (past the first character, which may be a
+        // `<` that starts no tag, or wider than one byte).
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let next = rest[first..].find('<').map_or(rest.len(), |i| i + first);
+        let text = decode_entities(&rest[..next]);
+        let collapsed: Vec<&str> = text.split_whitespace().collect();
+        if !collapsed.is_empty() {
+            pieces.push(HtmlPiece::Text {
+                text: collapsed.join(" "),
+                space_before: text.starts_with(char::is_whitespace),
+                space_after: text.ends_with(char::is_whitespace),
+            });
+        }
+        rest = &rest[next..];
+    }
+    pieces
+}
+
 /// Decodes the HTML entities authors actually write; others stay as written.
 fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -12,10 +12,11 @@ use comrak::nodes::{ListType, NodeValue, TableAlignment};
 use comrak::{Anchorizer, Arena, parse_document};
 
 use super::{
-    Anchors, Converted, LineIndex, LinkTarget, MAX_NESTING, Node, PRELUDE, Piece, Redline,
-    RedlineToken, Resolve, SectionInfo, SourceMap, Tag, decode_entities, edge_char, has_scheme,
-    html_inline_open, is_invisible, label, location_of, options_for, plain_text, redline_label,
-    section_level, shortcodes, slug_title, title_node, top_nodes, undo_smart_punctuation,
+    Anchors, Converted, HtmlPiece, LineIndex, LinkTarget, MAX_NESTING, Node, PRELUDE, Piece,
+    Redline, RedlineToken, Resolve, SectionInfo, SourceMap, Tag, edge_char, has_scheme,
+    html_inline_open, html_pieces, is_invisible, label, location_of, options_for, plain_text,
+    redline_label, section_level, shortcodes, slug_title, title_node, top_nodes,
+    undo_smart_punctuation,
 };
 use crate::diag::{Diagnostic, Location};
 use crate::escape;
@@ -1163,36 +1164,23 @@ impl<'a, 'n> Writer<'a, 'n> {
     /// everything else is kept.
     fn html(&mut self, node: Node<'n>, html: &str) {
         let mut open = Vec::new();
-        let mut rest = html;
-        while !rest.is_empty() {
-            if let Some(comment) = rest.strip_prefix("<!--") {
-                rest = comment.find("-->").map_or("", |i| &comment[i + 3..]);
-                continue;
-            }
-            if rest.starts_with('<')
-                && let Some(end) = rest.find('>')
-                && let Some(tag) = Tag::parse(&rest[..=end])
-            {
-                self.tag(node, &tag, &mut open);
-                rest = &rest[end + 1..];
-                continue;
-            }
-            // Text up to the next tag (past the first character, which may be a
-            // `<` that starts no tag, or wider than one byte).
-            let first = rest.chars().next().map_or(1, char::len_utf8);
-            let next = rest[first..].find('<').map_or(rest.len(), |i| i + first);
-            let text = decode_entities(&rest[..next]);
-            let collapsed: Vec<&str> = text.split_whitespace().collect();
-            if !collapsed.is_empty() {
-                if text.starts_with(char::is_whitespace) && !self.out.ends_with(['[', ' ', '\n']) {
-                    self.out.push(' ');
-                }
-                self.plain(&collapsed.join(" "));
-                if text.ends_with(char::is_whitespace) {
-                    self.out.push(' ');
+        for piece in html_pieces(html) {
+            match piece {
+                HtmlPiece::Tag(tag) => self.tag(node, &tag, &mut open),
+                HtmlPiece::Text {
+                    text,
+                    space_before,
+                    space_after,
+                } => {
+                    if space_before && !self.out.ends_with(['[', ' ', '\n']) {
+                        self.out.push(' ');
+                    }
+                    self.plain(&text);
+                    if space_after {
+                        self.out.push(' ');
+                    }
                 }
             }
-            rest = &rest[next..];
         }
         for tag in open.into_iter().rev() {
             self.close_tag(&tag);
