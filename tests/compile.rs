@@ -403,6 +403,19 @@ fn identical_sources_give_identical_bytes_in_different_folders() {
             "{f} differs"
         );
     }
+    // An edition built alone is the same file as one built with the others:
+    // its identifier comes from what it is made of, not from the other
+    // languages' chapters converted in the same run.
+    for (lang, f) in [("en", EN), ("ja", JA), ("en-ja", BI)] {
+        let alone = format!("alone-{lang}");
+        let out = b.renga(&["compile", "--lang", lang, "--out", &alone]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            std::fs::read(a.out(f)).unwrap()
+                == std::fs::read(b.path().join(&alone).join(f)).unwrap(),
+            "{f} built alone differs from {f} built with the other editions"
+        );
+    }
     // SOURCE_DATE_EPOCH changes the date, and so the bytes.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
         .args(["compile", "--lang", "en", "--out", "epoch"])

@@ -775,7 +775,13 @@ impl Prepared {
                 .source_text(file_id(&edition.main_path()))
                 .unwrap_or_default(),
         );
-        for c in &self.converted {
+        // Only the edition's own languages: the same edition is the same
+        // file whichever other editions are built in the same run.
+        for c in self
+            .converted
+            .iter()
+            .filter(|c| edition.langs().contains(&c.lang))
+        {
             hasher.update(&c.source);
         }
         hasher.update(metrics_json(&self.project.metrics.list));
