@@ -681,3 +681,24 @@ fn code_languages_lists_and_headings_convert_faithfully() {
     );
     assert_eq!(c.title, "Title");
 }
+
+#[test]
+fn a_layout_that_never_settles_is_a_warning_at_its_template_line() {
+    // A counter set to one more than its own final value: every layout
+    // changes the answer the next one gets. renga lays out iterations
+    // itself (to free memory between them); this must end, and say why, as
+    // typst's own loop does.
+    let p = TestProject::new();
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/main.typ"),
+    )
+    .unwrap();
+    let unsettled = "#context counter(\"renga-x\").update(counter(\"renga-x\").final().first() + 1)\n";
+    p.file("templates/main.typ", format!("{template}\n{unsettled}"));
+    let line = template.lines().count() + 2;
+    let out = p.renga(&["compile", "--lang", "en"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("did not converge"), "{err}");
+    assert!(err.contains(&format!("templates/main.typ:{line}")), "{err}");
+}

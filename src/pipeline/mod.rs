@@ -25,6 +25,7 @@ use crate::translation;
 use crate::world::{EditionWorld, Sources, file_id};
 
 mod context;
+mod iterate;
 
 pub(crate) use context::*;
 
@@ -580,6 +581,9 @@ impl Prepared {
         let jobs = jobs.clamp(1, editions.len().max(1));
         let slots: Vec<Mutex<Option<Typeset>>> =
             editions.iter().map(|_| Mutex::new(None)).collect();
+        // A watch session keeps every layout for the next rebuild.
+        let evictions = (caches == Caches::Free).then(iterate::Evictions::default);
+        let evictions = evictions.as_ref();
         std::thread::scope(|exports| {
             for (round, chunk) in editions.chunks(jobs).enumerate() {
                 if round > 0 && caches == Caches::Free {
@@ -587,10 +591,15 @@ impl Prepared {
                     // layout before the next round makes its own.
                     typst::comemo::evict(0);
                 }
+                if let Some(evictions) = evictions {
+                    chunk.iter().for_each(|&edition| evictions.begin(edition));
+                }
                 let laid_out: Vec<_> = std::thread::scope(|layouts| {
                     let threads: Vec<_> = chunk
                         .iter()
-                        .map(|&edition| layouts.spawn(move || self.timed_layout(edition, progress)))
+                        .map(|&edition| {
+                            layouts.spawn(move || self.timed_layout(edition, evictions, progress))
+                        })
                         .collect();
                     threads
                         .into_iter()
@@ -669,12 +678,18 @@ impl Prepared {
     fn timed_layout(
         &self,
         edition: Edition,
+        evictions: Option<&iterate::Evictions>,
         progress: &(dyn Fn(TypesetEvent) + Sync),
     ) -> (Option<PagedDocument>, Vec<Diagnostic>, Duration) {
         progress(TypesetEvent::Started(edition));
         let start = Instant::now();
-        let (document, d) = guarded(edition, "laying out", || self.layout(edition))
-            .unwrap_or_else(|failure| (None, vec![failure]));
+        let laid_out = guarded(edition, "laying out", || {
+            self.layout_evicting(edition, evictions)
+        });
+        if let Some(evictions) = evictions {
+            evictions.end(edition);
+        }
+        let (document, d) = laid_out.unwrap_or_else(|failure| (None, vec![failure]));
         let elapsed = start.elapsed();
         progress(TypesetEvent::LaidOut {
             edition,
@@ -704,8 +719,18 @@ impl Prepared {
 
     /// Lays out one edition; diagnostics are placed in the author's files.
     pub fn layout(&self, edition: Edition) -> (Option<PagedDocument>, Vec<Diagnostic>) {
+        self.layout_evicting(edition, None)
+    }
+
+    /// Lays out one edition, freeing between its iterations what they no
+    /// longer use when given `evictions` (see [`iterate`]).
+    fn layout_evicting(
+        &self,
+        edition: Edition,
+        evictions: Option<&iterate::Evictions>,
+    ) -> (Option<PagedDocument>, Vec<Diagnostic>) {
         let world = self.sources.world(file_id(&edition.main_path()));
-        let result = typst::compile::<PagedDocument>(&world);
+        let result = iterate::compile(&world, edition, evictions);
         let mut diags: Vec<Diagnostic> = result
             .warnings
             .iter()
