@@ -19,11 +19,11 @@ use crate::diag::{Diagnostic, Diagnostics, Location};
 pub const FOLDER: &str = "fonts";
 
 const BUNDLED_FONTS: &[&[u8]] = &[
-    include_bytes!("../fonts/NotoSerifJP-Regular.ttf"),
-    include_bytes!("../fonts/NotoSerifJP-Bold.ttf"),
-    include_bytes!("../fonts/NotoSansJP-Regular.ttf"),
-    include_bytes!("../fonts/NotoSansJP-Bold.ttf"),
-    include_bytes!("../fonts/NotoEmoji-Regular.ttf"),
+    include_bytes!("../assets/fonts/NotoSerifJP-Regular.ttf"),
+    include_bytes!("../assets/fonts/NotoSerifJP-Bold.ttf"),
+    include_bytes!("../assets/fonts/NotoSansJP-Regular.ttf"),
+    include_bytes!("../assets/fonts/NotoSansJP-Bold.ttf"),
+    include_bytes!("../assets/fonts/NotoEmoji-Regular.ttf"),
 ];
 
 /// The bundled fonts, parsed once per process.
