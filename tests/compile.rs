@@ -693,7 +693,8 @@ fn a_layout_that_never_settles_is_a_warning_at_its_template_line() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/main.typ"),
     )
     .unwrap();
-    let unsettled = "#context counter(\"renga-x\").update(counter(\"renga-x\").final().first() + 1)\n";
+    let unsettled =
+        "#context counter(\"renga-x\").update(counter(\"renga-x\").final().first() + 1)\n";
     p.file("templates/main.typ", format!("{template}\n{unsettled}"));
     let line = template.lines().count() + 2;
     let out = p.renga(&["compile", "--lang", "en"]);

@@ -450,11 +450,12 @@ pub enum TypesetEvent {
 /// Memory an edition takes beyond its source, and per byte of its Typst
 /// source: single-language editions, and the bilingual one, whose two
 /// narrow columns typst lays out as grid cells (measured on the generated
-/// book of `benches/book.rs`: 656 MiB for the English edition's 423 pages,
-/// 2.4 GiB for the bilingual edition's 745, at the end of their layout).
+/// book of `benches/book.rs`, each edition alone: 530 MiB for the English
+/// edition's 423 pages, 2.0 GiB for the bilingual edition's 761, peak
+/// resident memory of the whole build).
 const MEMORY_BASE: u64 = 64 << 20;
-const MEMORY_PER_SOURCE_BYTE: u64 = 400;
-const MEMORY_PER_BILINGUAL_SOURCE_BYTE: u64 = 800;
+const MEMORY_PER_SOURCE_BYTE: u64 = 330;
+const MEMORY_PER_BILINGUAL_SOURCE_BYTE: u64 = 660;
 
 /// Whether typesetting keeps typst's caches for the next compile (a watch
 /// session, which re-lays out only what an edit changed) or frees them as
