@@ -17,7 +17,7 @@
 //! of what did not settle.
 
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use typst::World;
 use typst::comemo::{self, Track};
@@ -27,7 +27,7 @@ use typst::foundations::{Output, StyleChain, Target, TargetElem};
 use typst::introspection::{EmptyIntrospector, Introspector, MAX_ITERS};
 use typst::syntax::Span;
 use typst::utils::Protected;
-use typst_layout::PagedDocument;
+use typst_layout::{PagedDocument, PagedIntrospector};
 
 use super::Edition;
 
@@ -143,8 +143,10 @@ fn iterate(
         Ok(module) => module.content(),
         Err(errors) => return Some(Err(errors)),
     };
-    // The document the next iteration's introspections are answered from.
-    let mut previous: Option<PagedDocument> = None;
+    // What the next iteration's introspections are answered from: the last
+    // document's introspector, without its pages, which are dropped as soon
+    // as the next iteration begins to lay out its own.
+    let mut previous: Option<Arc<PagedIntrospector>> = None;
     for iteration in 1..=MAX_ITERS {
         if iteration > 1
             && let Some(evictions) = evictions
@@ -153,7 +155,7 @@ fn iterate(
         }
         let empty = EmptyIntrospector;
         let introspector: &dyn Introspector = match &previous {
-            Some(document) => Output::introspector(document),
+            Some(introspector) => introspector.as_ref(),
             None => &empty,
         };
         let constraint = comemo::Constraint::new();
@@ -179,7 +181,7 @@ fn iterate(
                 Err(delayed)
             });
         }
-        previous = Some(document);
+        previous = Some(document.introspector().clone());
     }
     None
 }
