@@ -166,7 +166,8 @@ fn files(project: &Project) -> Vec<String> {
 }
 
 /// The project paths of the images the chapters reference, in either
-/// language, resolved as the build resolves them.
+/// language, as markdown images or raw HTML `<img>`, resolved as the build
+/// resolves them.
 fn referenced_images(project: &Project) -> Vec<String> {
     let mut out = Vec::new();
     for chapter in &project.chapters {
@@ -178,11 +179,18 @@ fn referenced_images(project: &Project) -> Vec<String> {
             let doc =
                 comrak::parse_document(&arena, &text.text, &markdown::options_for(&text.text));
             for node in doc.descendants() {
-                if let NodeValue::Image(link) = &node.data().value
-                    && let Some(rel) = markdown::image_rel(&chapter.dir(), &link.url)
-                {
-                    out.push(rel);
-                }
+                let sources = match &node.data().value {
+                    NodeValue::Image(link) => vec![link.url.clone()],
+                    // `<img>` in raw HTML shows in every edition too.
+                    NodeValue::HtmlInline(html) => markdown::html_image_sources(html),
+                    NodeValue::HtmlBlock(block) => markdown::html_image_sources(&block.literal),
+                    _ => continue,
+                };
+                out.extend(
+                    sources
+                        .iter()
+                        .filter_map(|src| markdown::image_rel(&chapter.dir(), src)),
+                );
             }
         }
     }

@@ -1360,6 +1360,33 @@ fn a_site_rooted_image_outside_the_chapters_is_compared_by_size_and_hash() {
     assert_eq!(files[0]["status"], "removed");
 }
 
+#[test]
+fn an_image_in_an_authors_raw_html_is_compared_like_a_markdown_image() {
+    // Pages imported from documentation sites set their figures as raw
+    // `<img>` tags, which every edition shows (React's documentation page
+    // in tests/fixtures does). Its file changing is a change to the report.
+    let p = repository();
+    p.file("images/site/fig.svg", SVG_A);
+    p.file(
+        EN,
+        read(&p, EN) + "\n<img src=\"/images/site/fig.svg\" alt=\"A square\" />\n",
+    );
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "figure in raw HTML"]);
+
+    p.file("images/site/fig.svg", SVG_B);
+    let out = p.renga(&["diff", "--format", "json"]);
+    let report = json(&out);
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "images/site/fig.svg");
+    assert_eq!(files[0]["kind"], "image");
+    assert_eq!(files[0]["status"], "changed");
+    // And the terminal says so, instead of "no changes".
+    let text = stdout(&p.renga(&["diff"]));
+    assert!(text.contains("images/site/fig.svg"), "{text}");
+}
+
 #[cfg(unix)]
 #[test]
 fn an_image_that_cannot_be_read_is_an_error_at_it_not_an_empty_file() {

@@ -582,6 +582,18 @@ fn html_pieces(html: &str) -> Vec<HtmlPiece> {
     pieces
 }
 
+/// The `src` of every `<img>` in an author's raw HTML, read as the writers
+/// read it (the images it shows in every edition).
+pub fn html_image_sources(html: &str) -> Vec<String> {
+    html_pieces(html)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            HtmlPiece::Tag(tag) if tag.name == "img" && !tag.closing => tag.attr("src"),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Decodes the HTML entities authors actually write; others stay as written.
 fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
