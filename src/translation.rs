@@ -110,7 +110,8 @@ impl Record {
              # that the two languages were last confirmed to say the same thing in, a\n\
              # pair of top-level blocks each, in reading order. `renga status` compares them\n\
              # with the chapter now. en/ja: the first 12 hex digits of the SHA-256 of\n\
-             # the block's text with whitespace collapsed.\n",
+             # the block's text with whitespace collapsed (a footnote's text counts\n\
+             # as part of the block that references it).\n",
         );
         for b in &self.block {
             out.push_str("\n[[block]]\n");
@@ -126,8 +127,24 @@ impl Record {
 /// The top-level blocks of a chapter text as records keep them: the text
 /// as written (metric references not written out, so that a new figure
 /// does not make a translation stale).
+///
+/// A footnote is read where it is referenced, so its text belongs to the
+/// block that references it: a changed note makes that block's translation
+/// stale, as a changed sentence would.
 pub fn units(markdown_text: &str) -> Vec<Block> {
-    review::top_units(markdown_text, None)
+    let mut units = review::top_units(markdown_text, None);
+    let notes = review::footnotes(markdown_text);
+    if notes.is_empty() {
+        return units;
+    }
+    for unit in &mut units {
+        for (name, text) in &notes {
+            if unit.markup.contains(&format!("[^{name}]")) {
+                unit.text.push_str(&format!(" [^{name}] {text}"));
+            }
+        }
+    }
+    units
 }
 
 /// Why a block needs attention.

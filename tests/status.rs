@@ -392,3 +392,50 @@ fn translated_speaks_the_diagnostics_of_every_command() {
     let out = p.renga(&["translated", "01-intro", "--format", "yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_changed_footnote_makes_the_translation_of_its_paragraph_stale() {
+    // A footnote is read where it is referenced: its text is part of that
+    // paragraph's translation. Changing only the English note used to
+    // leave the chapter "in sync".
+    let p = TestProject::new();
+    p.file(
+        EN,
+        "## Identity\n\nSingpass serves residents.[^src]\n\nA second paragraph.\n\n[^src]: Figures from GovTech, 2024.\n",
+    );
+    p.file(
+        JA,
+        "## アイデンティティ\n\nSingpassは住民に使われている。[^src]\n\n二つ目の段落。\n\n[^src]: GovTechによる2024年の数値。\n",
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = json(&p.renga(&["status", "--format", "json"]));
+    assert_eq!(status["chapters"][0]["state"], "in-sync", "{status:#}");
+
+    p.file(
+        EN,
+        "## Identity\n\nSingpass serves residents.[^src]\n\nA second paragraph.\n\n[^src]: Figures from GovTech, 2025 annual report.\n",
+    );
+    let status = json(&p.renga(&["status", "--format", "json"]));
+    assert_eq!(status["chapters"][0]["state"], "stale", "{status:#}");
+    let blocks = status["chapters"][0]["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1, "{status:#}");
+    // The paragraph that references the note (block 2, after the
+    // heading), in Japanese, needs updating; the note's change is shown.
+    assert_eq!(blocks[0]["reason"], "source-changed", "{status:#}");
+    assert_eq!(blocks[0]["lang"], "ja", "{status:#}");
+    assert_eq!(blocks[0]["ja_block"], 2, "{status:#}");
+    let text = stdout(&p.renga(&["status"]));
+    assert!(text.contains("[-2024.-]{+2025 annual report.+}"), "{text}");
+    assert_eq!(p.renga(&["status", "--strict"]).status.code(), Some(1));
+
+    // Translated and recorded again: in sync.
+    p.file(
+        JA,
+        "## アイデンティティ\n\nSingpassは住民に使われている。[^src]\n\n二つ目の段落。\n\n[^src]: GovTechの2025年年次報告による数値。\n",
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = json(&p.renga(&["status", "--format", "json"]));
+    assert_eq!(status["chapters"][0]["state"], "in-sync", "{status:#}");
+}

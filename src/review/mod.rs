@@ -77,6 +77,26 @@ pub fn top_units(markdown_text: &str, expand: Expand) -> Vec<Block> {
         .collect()
 }
 
+/// Each footnote definition of a chapter text: its name and its text, in
+/// the order they are defined.
+pub fn footnotes(markdown_text: &str) -> Vec<(String, String)> {
+    if !markdown_text.contains("[^") {
+        return Vec::new();
+    }
+    let arena = Arena::new();
+    let root = parse_document(&arena, markdown_text, &markdown::options_for(markdown_text));
+    root.children()
+        .filter_map(|node| match &node.data().value {
+            NodeValue::FootnoteDefinition(def) => {
+                let mut c = Collector::new(None);
+                c.walk(node, false);
+                Some((def.name.clone(), c.finish().0))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The blocks of a chapter text in the finest units a reviewer reads:
 /// list items and table rows on their own, footnotes and the front matter
 /// included.
