@@ -65,7 +65,7 @@ impl RecordBlock {
         }
     }
 
-    fn text(&self, lang: Lang) -> &str {
+    pub(crate) fn text(&self, lang: Lang) -> &str {
         match lang {
             Lang::En => &self.en_text,
             Lang::Ja => &self.ja_text,

@@ -746,3 +746,84 @@ fn the_schemas_are_the_published_files() {
         assert_eq!(digest, sum, "{file} (see tests/fixtures/xliff/README.md)");
     }
 }
+
+#[test]
+fn an_imported_block_whose_footnote_changed_stays_stale_until_the_note_is_translated() {
+    // A footnote's text belongs to the block that references it, but XLIFF
+    // carries the block alone: importing its translation must not record
+    // the pair as in sync while the note is still the old one.
+    let p = TestProject::new();
+    p.file(
+        EN,
+        "## Purpose\n\nSingpass serves residents.[^n]\n\nThe last paragraph.\n\n[^n]: Figures of 2024.\n",
+    );
+    p.file(
+        JA,
+        "## 目的\n\nSingpassは住民に使われている。[^n]\n\n最後の段落。\n\n[^n]: 2024年の数値。\n",
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Only the sentence changes: its translation imports and is recorded.
+    edit(&p, EN, "serves residents.", "serves most residents.");
+    let xliff = export(&p, &[]);
+    let found = units(&xliff);
+    assert_eq!(found.len(), 1, "{xliff}");
+    // The note's mark stays as the placeholder the export gave it.
+    let mark = |source: &str| source[source.find("<ph").expect("a placeholder")..].to_string();
+    let filled = translate(
+        &xliff,
+        &found[0].0,
+        &format!("Singpassは大半の住民に使われている。{}", mark(&found[0].1)),
+    );
+    let out = import(&p, &filled, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("xliff-footnote"), "{}", stderr(&out));
+    assert!(read(&p, JA).contains("Singpassは大半の住民に使われている。[^n]"));
+    assert_eq!(status(&p)["chapters"][0]["state"], "in-sync");
+
+    // The sentence and its note change: the sentence's translation is
+    // written, the pair is not recorded, and the import says why.
+    edit(
+        &p,
+        EN,
+        "serves most residents.",
+        "serves nearly all residents.",
+    );
+    edit(&p, EN, "Figures of 2024.", "Figures of 2025.");
+    let xliff = export(&p, &[]);
+    let found = units(&xliff);
+    assert_eq!(found.len(), 1, "{xliff}");
+    let filled = translate(
+        &xliff,
+        &found[0].0,
+        &format!(
+            "Singpassはほぼ全ての住民に使われている。{}",
+            mark(&found[0].1)
+        ),
+    );
+    let out = import(&p, &filled, &[]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("xliff-footnote") && err.contains("[^n]"),
+        "{err}"
+    );
+    assert!(read(&p, JA).contains("Singpassはほぼ全ての住民に使われている。[^n]"));
+    // Both files changed since the record and the note is not translated:
+    // status asks a person to confirm the pair, never "in sync".
+    let after = status(&p);
+    assert_eq!(after["chapters"][0]["state"], "unconfirmed", "{after:#}");
+    let block = &after["chapters"][0]["blocks"][0];
+    assert_eq!(block["reason"], "both-changed", "{after:#}");
+    assert_eq!(
+        (block["en_block"].clone(), block["ja_block"].clone()),
+        (2.into(), 2.into())
+    );
+
+    // Once the note is translated too, recording it settles the pair.
+    edit(&p, JA, "2024年の数値。", "2025年の数値。");
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(status(&p)["chapters"][0]["state"], "in-sync");
+}

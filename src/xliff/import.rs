@@ -10,7 +10,7 @@ use crate::args::XliffImportArgs;
 use crate::diag::{self, Diagnostic, Location};
 use crate::lang::Lang;
 use crate::project::{Chapter, Project};
-use crate::review::Block;
+use crate::review::{self, Block};
 use crate::translation::{self, Aligned, Record, RecordBlock, hash, language_name};
 
 /// Inline content as read, or why it cannot be.
@@ -202,6 +202,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
     // Apply per chapter; a unit whose block comes out different from what
     // it says is refused, and the chapter is put together again without it.
     let mut writes: Vec<(String, String)> = Vec::new();
+    let mut notes: Vec<Diagnostic> = Vec::new();
     let mut imported: BTreeMap<String, usize> = BTreeMap::new();
     let mut slugs: Vec<String> = accepted.iter().map(|a| a.slug.clone()).collect();
     slugs.dedup();
@@ -218,7 +219,19 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             .collect();
         loop {
             match apply(now, &mine) {
-                Ok(files) => {
+                Ok((files, held)) => {
+                    for (unit, message) in held {
+                        notes.push(
+                            Diagnostic::warning(
+                                "xliff-footnote",
+                                format!("unit {}: {message}", units[unit].id),
+                            )
+                            .at(at(units[unit].offset))
+                            .hint(format!(
+                                "translate the note in the markdown, then record the pair with `renga translated {slug}`"
+                            )),
+                        );
+                    }
                     imported.insert(slug.clone(), mine.len());
                     for (rel, text) in files {
                         writes.push((rel, text));
@@ -249,6 +262,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             }
         }
     }
+    refused.extend(notes);
     let _ = diag::emit(Path::new(""), &refused, args.diagnostics.format);
     // All files or none: everything is staged beside its destination, then
     // renamed into place as one change (a failed rename puts back the files
@@ -297,7 +311,11 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             chapters.join(", ")
         );
     }
-    if refused.is_empty() { 0 } else { 1 }
+    if refused.iter().any(Diagnostic::is_error) {
+        1
+    } else {
+        0
+    }
 }
 
 type Refusal = (&'static str, String, Option<String>);
@@ -670,10 +688,13 @@ fn restore(
 
 /// Units refused by index in the file, with the reason.
 type Refused = Vec<(usize, String)>;
+/// Units whose translation is written but whose pair is not recorded.
+type Held = Vec<(usize, String)>;
 
-/// A chapter with its accepted units: the new target files and record, or
-/// the units whose block does not come out as its codes say.
-fn apply(now: &Now, accepted: &[Accepted]) -> Result<Vec<(String, String)>, Refused> {
+/// A chapter with its accepted units: the new target files and record, and
+/// the units written but not recorded as in sync (with why); or the units
+/// whose block does not come out as its codes say.
+fn apply(now: &Now, accepted: &[Accepted]) -> Result<(Vec<(String, String)>, Held), Refused> {
     let (chapter, record) = (now.chapter, now.record);
     let mut files = Vec::new();
     let mut new_text: HashMap<Lang, String> = HashMap::new();
@@ -780,7 +801,10 @@ fn apply(now: &Now, accepted: &[Accepted]) -> Result<Vec<(String, String)>, Refu
     // The record: every slot as it was, the imported pairs confirmed.
     let units = |lang: Lang| translation::units(&new_text[&lang]);
     let (en, ja) = (units(Lang::En), units(Lang::Ja));
-    let aligned_record = new_record(now, accepted, &block_of, &en, &ja);
+    let bare = |lang: Lang| review::top_units(&new_text[&lang], None);
+    let (bare_en, bare_ja) = (bare(Lang::En), bare(Lang::Ja));
+    let (aligned_record, held) =
+        new_record(now, accepted, &block_of, [(&en, &bare_en), (&ja, &bare_ja)]);
     for lang in Lang::ALL {
         if accepted.iter().any(|a| a.source.other() == lang)
             && let Some(t) = chapter.text(lang)
@@ -795,20 +819,27 @@ fn apply(now: &Now, accepted: &[Accepted]) -> Result<Vec<(String, String)>, Refu
             aligned_record.to_toml(),
         ));
     }
-    Ok(files)
+    Ok((files, held))
 }
 
 /// The record after the import: every slot of the chapter's alignment as
 /// it was, the imported pairs confirmed with their new text.
+///
+/// `units` are each language's translation units, with and without the
+/// footnotes they reference. XLIFF carries a block, not the notes it
+/// references: a pair whose source notes changed since the record is not
+/// recorded (its old entry stays, so `status` still shows it stale), and
+/// is returned as held.
 fn new_record(
     now: &Now,
     accepted: &[Accepted],
     block_of: &HashMap<usize, (usize, usize)>,
-    en: &[Block],
-    ja: &[Block],
-) -> Record {
+    units: [(&[Block], &[Block]); 2],
+) -> (Record, Held) {
+    let [(en, _), (ja, _)] = units;
     let record = now.record;
     let mut out = Record::default();
+    let mut held = Vec::new();
     for (k, slot) in now.aligned.slots.iter().enumerate() {
         if let Some(a) = accepted.iter().find(|a| a.slot == k) {
             let (s, t) = block_of[&a.unit];
@@ -816,10 +847,56 @@ fn new_record(
                 Lang::En => (s, t),
                 Lang::Ja => (t, s),
             };
-            out.block.push(RecordBlock::new(&en[e], &ja[j]));
-        } else if let Some(r) = slot.entry {
+            // The footnote texts a block's unit ends with, in `lang`.
+            let notes = |lang: Lang, block: usize| {
+                let (with_notes, bare) = match lang {
+                    Lang::En => units[0],
+                    Lang::Ja => units[1],
+                };
+                with_notes[block]
+                    .text
+                    .strip_prefix(bare[block].text.as_str())
+                    .unwrap_or_default()
+            };
+            let recorded = |lang: Lang| slot.entry.map(|r| record.block[r].text(lang));
+            let target = a.source.other();
+            let (source_notes, target_notes) = (notes(a.source, s), notes(target, t));
+            // Recorded when the notes did not change since the record, or
+            // when their translation was changed by hand beside the import.
+            let settled = source_notes.is_empty()
+                || recorded(a.source).is_some_and(|r| r.ends_with(source_notes))
+                || (!target_notes.is_empty()
+                    && recorded(target).is_none_or(|r| !r.ends_with(target_notes)));
+            if settled {
+                out.block.push(RecordBlock::new(&en[e], &ja[j]));
+                continue;
+            }
+            let bare = match a.source {
+                Lang::En => units[0].1,
+                Lang::Ja => units[1].1,
+            };
+            let names: Vec<&str> = bare[s]
+                .markup
+                .split("[^")
+                .skip(1)
+                .filter_map(|m| m.split(']').next())
+                .collect();
+            held.push((
+                a.unit,
+                format!(
+                    "its translation is written to {}.md but not recorded as in sync: the footnote {} it references changed, and XLIFF does not carry footnotes",
+                    a.source.other(),
+                    names
+                        .iter()
+                        .map(|n| format!("[^{n}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if let Some(r) = slot.entry {
             out.block.push(record.block[r].clone());
         }
     }
-    out
+    (out, held)
 }
