@@ -545,6 +545,41 @@ pub fn split_yaml_front_matter(text: &str) -> Option<(&str, usize)> {
     keyed.then_some((yaml, start))
 }
 
+/// A chapter text's front matter, TOML between `+++` lines or YAML between
+/// `---` lines (the default when it has none); its problems are reported in
+/// `diags` at `rel`. `None` when it is opened and never closed.
+fn front_matter(text: &str, rel: &str, diags: &mut Diagnostics) -> Option<FrontMatter> {
+    let yaml = split_yaml_front_matter(text);
+    Some(match (split_front_matter(text), yaml) {
+        (None, Some((yaml, offset))) => yaml_front_matter(yaml, offset, rel, text, diags),
+        (None, None) if text.starts_with("+++") => {
+            diags.push(
+                Diagnostic::error(
+                    "front-matter",
+                    "front matter opened with `+++` is never closed",
+                )
+                .at(Location::new(rel, 1, 1).with_len(3)),
+            );
+            return None;
+        }
+        (None, None) => FrontMatter::default(),
+        (Some((toml_text, offset)), _) => match toml::from_str::<FrontMatter>(toml_text) {
+            Ok(front) => front,
+            Err(err) => {
+                // Reported; the chapter's text still counts as there.
+                diags.push(toml_error(&err, rel, text, offset));
+                FrontMatter::default()
+            }
+        },
+    })
+}
+
+/// The chapter title a text's front matter gives, if any (a broken front
+/// matter gives none: loading the project reports it).
+pub fn front_matter_title(text: &str) -> Option<String> {
+    front_matter(text, "", &mut Diagnostics::default())?.title
+}
+
 /// Reads YAML front matter: its `title`; every other key is reported once,
 /// since renga has no use for it (and never prints it).
 fn yaml_front_matter(
@@ -714,29 +749,9 @@ fn load_chapters(
                 broken = true;
                 continue;
             };
-            let yaml = split_yaml_front_matter(&text);
-            let front = match (split_front_matter(&text), yaml) {
-                (None, Some((yaml, offset))) => yaml_front_matter(yaml, offset, &rel, &text, diags),
-                (None, None) if text.starts_with("+++") => {
-                    diags.push(
-                        Diagnostic::error(
-                            "front-matter",
-                            "front matter opened with `+++` is never closed",
-                        )
-                        .at(Location::new(&rel, 1, 1).with_len(3)),
-                    );
-                    broken = true;
-                    continue;
-                }
-                (None, None) => FrontMatter::default(),
-                (Some((toml_text, offset)), _) => match toml::from_str::<FrontMatter>(toml_text) {
-                    Ok(front) => front,
-                    Err(err) => {
-                        // Reported; the chapter's text still counts as there.
-                        diags.push(toml_error(&err, &rel, &text, offset));
-                        FrontMatter::default()
-                    }
-                },
+            let Some(front) = front_matter(&text, &rel, diags) else {
+                broken = true;
+                continue;
             };
             if let Some(lead) = &front.lead
                 && !manifest.agencies.iter().any(|a| &a.id == lead)

@@ -111,7 +111,8 @@ impl Record {
              # pair of top-level blocks each, in reading order. `renga status` compares them\n\
              # with the chapter now. en/ja: the first 12 hex digits of the SHA-256 of\n\
              # the block's text with whitespace collapsed (a footnote's text counts\n\
-             # as part of the block that references it).\n",
+             # as part of the block that references it, the chapter title as part\n\
+             # of the first block).\n",
         );
         for b in &self.block {
             out.push_str("\n[[block]]\n");
@@ -130,19 +131,25 @@ impl Record {
 ///
 /// A footnote is read where it is referenced, so its text belongs to the
 /// block that references it: a changed note makes that block's translation
-/// stale, as a changed sentence would.
+/// stale, as a changed sentence would. The chapter title of the front
+/// matter, which has no block of its own, belongs to the first block.
 pub fn units(markdown_text: &str) -> Vec<Block> {
     let mut units = review::top_units(markdown_text, None);
     let notes = review::footnotes(markdown_text);
-    if notes.is_empty() {
-        return units;
-    }
     for unit in &mut units {
         for (name, text) in &notes {
             if unit.markup.contains(&format!("[^{name}]")) {
                 unit.text.push_str(&format!(" [^{name}] {text}"));
             }
         }
+    }
+    if let Some(first) = units.first_mut()
+        && let Some(title) = crate::project::front_matter_title(markdown_text)
+    {
+        first.text.push_str(" [title] ");
+        first
+            .text
+            .push_str(&title.split_whitespace().collect::<Vec<_>>().join(" "));
     }
     units
 }

@@ -439,3 +439,49 @@ fn a_changed_footnote_makes_the_translation_of_its_paragraph_stale() {
     let status = json(&p.renga(&["status", "--format", "json"]));
     assert_eq!(status["chapters"][0]["state"], "in-sync", "{status:#}");
 }
+
+#[test]
+fn a_changed_chapter_title_in_front_matter_makes_the_translation_stale() {
+    // The title in front matter is the chapter's heading in every edition
+    // (this report's chapters are titled so). Changing only the English
+    // title used to leave the chapter "in sync".
+    let p = TestProject::new();
+    p.file(
+        EN,
+        "+++\ntitle = \"Identity\"\n+++\n\nSingpass serves residents.\n",
+    );
+    p.file(
+        JA,
+        "---\ntitle: アイデンティティ\n---\n\nSingpassは住民に使われている。\n",
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json(&p.renga(&["status", "--format", "json"]))["chapters"][0]["state"],
+        "in-sync"
+    );
+
+    p.file(
+        EN,
+        "+++\ntitle = \"Digital identity and trust\"\n+++\n\nSingpass serves residents.\n",
+    );
+    let status = json(&p.renga(&["status", "--format", "json"]));
+    assert_eq!(status["chapters"][0]["state"], "stale", "{status:#}");
+    let blocks = status["chapters"][0]["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1, "{status:#}");
+    assert_eq!(blocks[0]["lang"], "ja", "{status:#}");
+    let text = stdout(&p.renga(&["status"]));
+    assert!(text.contains("Digital identity and trust"), "{text}");
+
+    // The Japanese title translated and recorded: in sync.
+    p.file(
+        JA,
+        "---\ntitle: デジタルアイデンティティと信頼\n---\n\nSingpassは住民に使われている。\n",
+    );
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json(&p.renga(&["status", "--format", "json"]))["chapters"][0]["state"],
+        "in-sync"
+    );
+}

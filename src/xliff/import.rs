@@ -228,7 +228,7 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
                             )
                             .at(at(units[unit].offset))
                             .hint(format!(
-                                "translate the note in the markdown, then record the pair with `renga translated {slug}`"
+                                "translate it in the markdown, then record the pair with `renga translated {slug}`"
                             )),
                         );
                     }
@@ -875,22 +875,22 @@ fn new_record(
                 Lang::En => units[0].1,
                 Lang::Ja => units[1].1,
             };
-            let names: Vec<&str> = bare[s]
+            let mut carried: Vec<String> = bare[s]
                 .markup
                 .split("[^")
                 .skip(1)
                 .filter_map(|m| m.split(']').next())
+                .map(|n| format!("the footnote [^{n}]"))
                 .collect();
+            if source_notes.contains(" [title] ") {
+                carried.push("the chapter title".into());
+            }
             held.push((
                 a.unit,
                 format!(
-                    "its translation is written to {}.md but not recorded as in sync: the footnote {} it references changed, and XLIFF does not carry footnotes",
+                    "its translation is written to {}.md but not recorded as in sync: {} it carries changed, and XLIFF does not carry them",
                     a.source.other(),
-                    names
-                        .iter()
-                        .map(|n| format!("[^{n}]"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    carried.join(" or ")
                 ),
             ));
         }
