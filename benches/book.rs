@@ -58,10 +58,11 @@ struct Run {
 }
 
 impl Run {
+    /// The stages named `prefix…`, without their parts (a layout's passes).
     fn stage(&self, prefix: &str) -> f64 {
         self.stages
             .iter()
-            .filter(|(n, _)| n.starts_with(prefix))
+            .filter(|(n, _)| n.starts_with(prefix) && !n.contains(" pass "))
             .map(|s| s.1)
             .sum()
     }

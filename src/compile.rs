@@ -118,12 +118,12 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
 fn print_timings(timings: &Timings, wall: std::time::Duration) {
     eprintln!("stage timings:");
     for (name, d) in &timings.stages {
-        eprintln!("  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0);
+        eprintln!("  {name:<20} {:>8.1} ms", d.as_secs_f64() * 1000.0);
     }
-    eprintln!("  {:<12} {:>8.1} ms", "wall", wall.as_secs_f64() * 1000.0);
+    eprintln!("  {:<20} {:>8.1} ms", "wall", wall.as_secs_f64() * 1000.0);
     if let Some(peak) = peak_memory() {
         eprintln!(
-            "  {:<12} {:>8.1} MiB",
+            "  {:<20} {:>8.1} MiB",
             "peak memory",
             peak as f64 / 1048576.0
         );

@@ -607,12 +607,19 @@ impl Prepared {
                         .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                         .collect()
                 });
-                for ((document, mut d, elapsed), (&edition, slot)) in laid_out
+                for ((document, mut d, elapsed, passes), (&edition, slot)) in laid_out
                     .into_iter()
                     .zip(chunk.iter().zip(&slots[round * jobs..]))
                 {
                     let pages = document.as_ref().map_or(0, |doc| doc.pages().len());
                     let mut times = vec![(format!("layout {}", edition.code()), elapsed)];
+                    // typst's iterations of that layout, one by one.
+                    times.extend(
+                        passes
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, d)| (format!("layout {} pass {}", edition.code(), i + 1), d)),
+                    );
                     // The export runs in its own thread, so that the next
                     // round is laid out meanwhile; the laid-out document is
                     // dropped as soon as its PDF is made.
@@ -681,11 +688,17 @@ impl Prepared {
         edition: Edition,
         evictions: Option<&iterate::Evictions>,
         progress: &(dyn Fn(TypesetEvent) + Sync),
-    ) -> (Option<PagedDocument>, Vec<Diagnostic>, Duration) {
+    ) -> (
+        Option<PagedDocument>,
+        Vec<Diagnostic>,
+        Duration,
+        Vec<Duration>,
+    ) {
         progress(TypesetEvent::Started(edition));
         let start = Instant::now();
+        let mut passes = Vec::new();
         let laid_out = guarded(edition, "laying out", || {
-            self.layout_evicting(edition, evictions)
+            self.layout_evicting(edition, evictions, &mut passes)
         });
         if let Some(evictions) = evictions {
             evictions.end(edition);
@@ -698,7 +711,7 @@ impl Prepared {
             failed: document.is_none() || d.iter().any(Diagnostic::is_error),
             elapsed,
         });
-        (document, d, elapsed)
+        (document, d, elapsed, passes)
     }
 
     /// A generous estimate of the memory laying out and exporting `edition`
@@ -720,18 +733,20 @@ impl Prepared {
 
     /// Lays out one edition; diagnostics are placed in the author's files.
     pub fn layout(&self, edition: Edition) -> (Option<PagedDocument>, Vec<Diagnostic>) {
-        self.layout_evicting(edition, None)
+        self.layout_evicting(edition, None, &mut Vec::new())
     }
 
     /// Lays out one edition, freeing between its iterations what they no
-    /// longer use when given `evictions` (see [`iterate`]).
+    /// longer use when given `evictions` (see [`iterate`]); the time of
+    /// each iteration is added to `passes`.
     fn layout_evicting(
         &self,
         edition: Edition,
         evictions: Option<&iterate::Evictions>,
+        passes: &mut Vec<Duration>,
     ) -> (Option<PagedDocument>, Vec<Diagnostic>) {
         let world = self.sources.world(file_id(&edition.main_path()));
-        let result = iterate::compile(&world, edition, evictions);
+        let result = iterate::compile(&world, edition, evictions, passes);
         let mut diags: Vec<Diagnostic> = result
             .warnings
             .iter()
