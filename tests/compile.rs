@@ -703,3 +703,24 @@ fn a_layout_that_never_settles_is_a_warning_at_its_template_line() {
     assert!(err.contains("did not converge"), "{err}");
     assert!(err.contains(&format!("templates/main.typ:{line}")), "{err}");
 }
+
+#[test]
+fn timings_show_each_layout_with_typsts_passes_over_it() {
+    let p = TestProject::new();
+    let out = p.renga(&["compile", "--lang", "en", "--timings"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let ms = |name: &str| -> f64 {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(name)?.trim().strip_suffix(" ms"))
+            .unwrap_or_else(|| panic!("no `{name}` line: {err}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    // The contents' page numbers need a second pass; the passes are part
+    // of the layout's time, never more than it.
+    let passes = [ms("layout en pass 1"), ms("layout en pass 2")];
+    assert!(passes.iter().sum::<f64>() <= ms("layout en") + 0.2, "{err}");
+    assert!(ms("wall") >= ms("layout en"), "{err}");
+}
