@@ -134,22 +134,51 @@ impl Record {
 /// stale, as a changed sentence would. The chapter title of the front
 /// matter, which has no block of its own, belongs to the first block.
 pub fn units(markdown_text: &str) -> Vec<Block> {
-    let mut units = review::top_units(markdown_text, None);
+    units_carrying(markdown_text)
+        .into_iter()
+        .map(|(unit, _)| unit)
+        .collect()
+}
+
+/// What a translation unit carries beyond its block's own words (see
+/// [`units`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// The names of the footnotes its block references.
+    pub notes: Vec<String>,
+    /// Whether it carries the chapter title.
+    pub title: bool,
+    /// What is appended to the block's text: each note's and the title's.
+    pub text: String,
+}
+
+/// [`units`], each with what it carries beyond its block's own words.
+pub fn units_carrying(markdown_text: &str) -> Vec<(Block, Carried)> {
     let notes = review::footnotes(markdown_text);
-    for unit in &mut units {
+    let title = crate::project::front_matter_title(markdown_text);
+    let mut units: Vec<(Block, Carried)> = review::top_units(markdown_text, None)
+        .into_iter()
+        .map(|unit| (unit, Carried::default()))
+        .collect();
+    for (unit, carried) in &mut units {
         for (name, text) in &notes {
             if unit.markup.contains(&format!("[^{name}]")) {
-                unit.text.push_str(&format!(" [^{name}] {text}"));
+                carried.notes.push(name.clone());
+                carried.text.push_str(&format!(" [^{name}] {text}"));
             }
         }
     }
-    if let Some(first) = units.first_mut()
-        && let Some(title) = crate::project::front_matter_title(markdown_text)
+    if let Some((_, carried)) = units.first_mut()
+        && let Some(title) = title
     {
-        first.text.push_str(" [title] ");
-        first
+        carried.title = true;
+        carried.text.push_str(" [title] ");
+        carried
             .text
             .push_str(&title.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    for (unit, carried) in &mut units {
+        unit.text.push_str(&carried.text);
     }
     units
 }

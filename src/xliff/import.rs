@@ -10,8 +10,8 @@ use crate::args::XliffImportArgs;
 use crate::diag::{self, Diagnostic, Location};
 use crate::lang::Lang;
 use crate::project::{Chapter, Project};
-use crate::review::{self, Block};
-use crate::translation::{self, Aligned, Record, RecordBlock, hash, language_name};
+use crate::review::Block;
+use crate::translation::{self, Aligned, Carried, Record, RecordBlock, hash, language_name};
 
 /// Inline content as read, or why it cannot be.
 type Content = Result<Vec<Inline>, String>;
@@ -799,12 +799,9 @@ fn apply(now: &Now, accepted: &[Accepted]) -> Result<(Vec<(String, String)>, Hel
         return Err(bad);
     }
     // The record: every slot as it was, the imported pairs confirmed.
-    let units = |lang: Lang| translation::units(&new_text[&lang]);
+    let units = |lang: Lang| translation::units_carrying(&new_text[&lang]);
     let (en, ja) = (units(Lang::En), units(Lang::Ja));
-    let bare = |lang: Lang| review::top_units(&new_text[&lang], None);
-    let (bare_en, bare_ja) = (bare(Lang::En), bare(Lang::Ja));
-    let (aligned_record, held) =
-        new_record(now, accepted, &block_of, [(&en, &bare_en), (&ja, &bare_ja)]);
+    let (aligned_record, held) = new_record(now, accepted, &block_of, &en, &ja);
     for lang in Lang::ALL {
         if accepted.iter().any(|a| a.source.other() == lang)
             && let Some(t) = chapter.text(lang)
@@ -825,18 +822,17 @@ fn apply(now: &Now, accepted: &[Accepted]) -> Result<(Vec<(String, String)>, Hel
 /// The record after the import: every slot of the chapter's alignment as
 /// it was, the imported pairs confirmed with their new text.
 ///
-/// `units` are each language's translation units, with and without the
-/// footnotes they reference. XLIFF carries a block, not the notes it
-/// references: a pair whose source notes changed since the record is not
-/// recorded (its old entry stays, so `status` still shows it stale), and
-/// is returned as held.
+/// XLIFF carries a block, not the footnotes or the chapter title its unit
+/// carries: a pair whose source's changed since the record, while its
+/// translation's did not, is not recorded (its old entry stays, so
+/// `status` still asks for it), and is returned as held.
 fn new_record(
     now: &Now,
     accepted: &[Accepted],
     block_of: &HashMap<usize, (usize, usize)>,
-    units: [(&[Block], &[Block]); 2],
+    en: &[(Block, Carried)],
+    ja: &[(Block, Carried)],
 ) -> (Record, Held) {
-    let [(en, _), (ja, _)] = units;
     let record = now.record;
     let mut out = Record::default();
     let mut held = Vec::new();
@@ -847,50 +843,37 @@ fn new_record(
                 Lang::En => (s, t),
                 Lang::Ja => (t, s),
             };
-            // The footnote texts a block's unit ends with, in `lang`.
-            let notes = |lang: Lang, block: usize| {
-                let (with_notes, bare) = match lang {
-                    Lang::En => units[0],
-                    Lang::Ja => units[1],
-                };
-                with_notes[block]
-                    .text
-                    .strip_prefix(bare[block].text.as_str())
-                    .unwrap_or_default()
+            let carried = |lang: Lang, block: usize| match lang {
+                Lang::En => &en[block].1,
+                Lang::Ja => &ja[block].1,
             };
             let recorded = |lang: Lang| slot.entry.map(|r| record.block[r].text(lang));
             let target = a.source.other();
-            let (source_notes, target_notes) = (notes(a.source, s), notes(target, t));
-            // Recorded when the notes did not change since the record, or
-            // when their translation was changed by hand beside the import.
-            let settled = source_notes.is_empty()
-                || recorded(a.source).is_some_and(|r| r.ends_with(source_notes))
-                || (!target_notes.is_empty()
-                    && recorded(target).is_none_or(|r| !r.ends_with(target_notes)));
+            let (source, translation) = (carried(a.source, s), carried(target, t));
+            // Recorded when what it carries did not change since the
+            // record, or when its translation was changed by hand beside
+            // the import.
+            let settled = source.text.is_empty()
+                || recorded(a.source).is_some_and(|r| r.ends_with(&source.text))
+                || (!translation.text.is_empty()
+                    && recorded(target).is_none_or(|r| !r.ends_with(&translation.text)));
             if settled {
-                out.block.push(RecordBlock::new(&en[e], &ja[j]));
+                out.block.push(RecordBlock::new(&en[e].0, &ja[j].0));
                 continue;
             }
-            let bare = match a.source {
-                Lang::En => units[0].1,
-                Lang::Ja => units[1].1,
-            };
-            let mut carried: Vec<String> = bare[s]
-                .markup
-                .split("[^")
-                .skip(1)
-                .filter_map(|m| m.split(']').next())
+            let mut what: Vec<String> = source
+                .notes
+                .iter()
                 .map(|n| format!("the footnote [^{n}]"))
                 .collect();
-            if source_notes.contains(" [title] ") {
-                carried.push("the chapter title".into());
+            if source.title {
+                what.push("the chapter title".into());
             }
             held.push((
                 a.unit,
                 format!(
-                    "its translation is written to {}.md but not recorded as in sync: {} it carries changed, and XLIFF does not carry them",
-                    a.source.other(),
-                    carried.join(" or ")
+                    "its translation is written to {target}.md but not recorded as in sync: {} it carries changed, and XLIFF does not carry them",
+                    what.join(" or ")
                 ),
             ));
         }
