@@ -174,11 +174,7 @@ fn fingerprint(prepared: &Prepared, edition: Edition) -> Vec<u8> {
     };
     hasher.update(text(&format!("/.renga/main-{}.typ", edition.code())));
     hasher.update(text(crate::markdown::PRELUDE));
-    for c in prepared
-        .converted
-        .iter()
-        .filter(|c| edition.langs().contains(&c.lang))
-    {
+    for c in prepared.converted_for(edition) {
         hasher.update(&c.source);
     }
     hasher.finalize().to_vec()

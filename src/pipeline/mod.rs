@@ -714,15 +714,17 @@ impl Prepared {
         (document, d, elapsed, passes)
     }
 
+    /// The converted chapter texts of `edition`'s languages.
+    pub fn converted_for(&self, edition: Edition) -> impl Iterator<Item = &Converted> {
+        self.converted
+            .iter()
+            .filter(move |c| edition.langs().contains(&c.lang))
+    }
+
     /// A generous estimate of the memory laying out and exporting `edition`
     /// takes, from the size of the Typst it is made of.
     pub fn memory_estimate(&self, edition: Edition) -> u64 {
-        let source: usize = self
-            .converted
-            .iter()
-            .filter(|c| edition.langs().contains(&c.lang))
-            .map(|c| c.source.len())
-            .sum();
+        let source: usize = self.converted_for(edition).map(|c| c.source.len()).sum();
         let per_byte = if edition == Edition::Bilingual {
             MEMORY_PER_BILINGUAL_SOURCE_BYTE
         } else {
@@ -818,11 +820,7 @@ impl Prepared {
         );
         // Only the edition's own languages: the same edition is the same
         // file whichever other editions are built in the same run.
-        for c in self
-            .converted
-            .iter()
-            .filter(|c| edition.langs().contains(&c.lang))
-        {
+        for c in self.converted_for(edition) {
             hasher.update(&c.source);
         }
         hasher.update(metrics_json(&self.project.metrics.list));
