@@ -43,7 +43,8 @@ use super::Edition;
 #[derive(Debug)]
 pub struct Evictions {
     state: Mutex<State>,
-    /// `comemo::evict`, but in tests.
+    /// `comemo::evict`, then the freed memory handed back; another
+    /// function in tests.
     evict: fn(usize),
 }
 
@@ -51,7 +52,10 @@ impl Default for Evictions {
     fn default() -> Self {
         Evictions {
             state: Mutex::default(),
-            evict: comemo::evict,
+            evict: |max_age| {
+                comemo::evict(max_age);
+                super::release_freed_memory();
+            },
         }
     }
 }

@@ -467,6 +467,20 @@ pub enum Caches {
     Free,
 }
 
+/// Hands the memory of evicted cache entries back to the system. glibc keeps
+/// what is freed in its arenas, so without this the resident size only ever
+/// grows: a watch session crept up rebuild after rebuild with caches of the
+/// same size, and a compile's peak held the freed layouts of the iteration
+/// before (the figures are in the README).
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers; it only returns free pages of
+    // glibc's heaps to the system, under glibc's own locks, from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// One edition's output, diagnostics and stage times.
 type Typeset = (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>);
 
@@ -591,6 +605,7 @@ impl Prepared {
                     // No edition is being laid out: drop every cached
                     // layout before the next round makes its own.
                     typst::comemo::evict(0);
+                    release_freed_memory();
                 }
                 if let Some(evictions) = evictions {
                     chunk.iter().for_each(|&edition| evictions.begin(edition));
