@@ -321,3 +321,51 @@ fn an_empty_heading_is_left_out_with_a_warning_in_every_edition() {
     // No heading element without content (`<h3 id="…"></h3>`).
     assert!(!bi.contains("\"></h"), "an empty heading element: {bi}");
 }
+
+#[test]
+fn a_draft_shows_where_a_missing_image_goes_as_the_pdf_does() {
+    let p = TestProject::new();
+    p.file(
+        "report.toml",
+        format!("{}\n[layout]\ndraft = true\n", common::REPORT_TOML),
+    );
+    p.file(
+        "chapters/01-intro/en.md",
+        "# Intro\n\n![Issuer & holder](img/triangle.svg)\n\nInline ![a seal](seal.png) here.\n",
+    );
+    p.file(
+        "chapters/01-intro/ja.md",
+        "# はじめに\n\n![信頼の三角形](img/triangle.svg)\n",
+    );
+    let run = p.renga(&["compile", "--html"]);
+    let err = stderr(&run);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("warning[image-missing]"), "{err}");
+    let en = read(&p, EN_HTML);
+    // The path and the alt text, as text (escaped), where the image goes.
+    assert!(
+        en.contains(
+            "<p class=\"missing-image\">Image missing: <code>img&#x2f;triangle.svg</code> — Issuer &amp; holder</p>"
+        ),
+        "{en}"
+    );
+    assert!(
+        en.contains(
+            "Inline <span class=\"missing-image\">Image missing: <code>seal.png</code> — a seal</span> here."
+        ),
+        "{en}"
+    );
+    let ja = read(&p, JA_HTML);
+    assert!(
+        ja.contains(
+            "<p class=\"missing-image\">画像未配置：<code>img&#x2f;triangle.svg</code> — 信頼の三角形</p>"
+        ),
+        "{ja}"
+    );
+    // A final build refuses instead, as for the PDF, and writes nothing.
+    p.file("report.toml", common::REPORT_TOML);
+    let run = p.renga(&["compile", "--html"]);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("error[image-missing]"));
+    assert_eq!(read(&p, EN_HTML), en);
+}

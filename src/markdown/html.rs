@@ -677,8 +677,30 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
         let path = match self.resolve.image_path(url) {
             Ok(path) => path,
             Err(d) => {
+                let placeholder = d.code == "image-missing" && !d.is_error();
                 self.push(node, d);
-                self.plain(alt);
+                if placeholder {
+                    // A draft: where the image goes and what it will show,
+                    // as the PDF shows it.
+                    let tag = if block { "p" } else { "span" };
+                    let _ = write!(self.out, "<{tag} class=\"missing-image\">");
+                    self.out
+                        .push_str(words(lang, "Image missing: ", "画像未配置："));
+                    self.out.push_str("<code>");
+                    escape_into(&mut self.out, url);
+                    self.out.push_str("</code>");
+                    if !alt.is_empty() {
+                        self.out.push_str(" — ");
+                        self.plain(alt);
+                    }
+                    let _ = write!(self.out, "</{tag}>");
+                    if block {
+                        self.out.push('\n');
+                    }
+                } else {
+                    // Keep the author's words visible even though the image is not.
+                    self.plain(alt);
+                }
                 return;
             }
         };
