@@ -12,11 +12,19 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
     let editions = editions(&args.project);
     if let Some(prepared) = pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         // The PDF is made and thrown away: its export enforces PDF/A and PDF/UA.
-        let jobs = pipeline::jobs(args.project.jobs.map(usize::from), &prepared, &editions);
+        let plan = pipeline::plan(
+            args.project.jobs.map(usize::from),
+            args.low_memory,
+            &prepared,
+            &editions,
+        );
+        if !quiet {
+            crate::compile::announce_plan(&plan);
+        }
         prepared.typeset_editions(
             &editions,
-            jobs,
-            pipeline::Caches::Free,
+            plan.jobs,
+            plan.caches,
             &|_| {},
             &mut diags,
             &mut timings,

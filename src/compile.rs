@@ -45,6 +45,18 @@ pub fn finish(root: &Path, args: &ProjectArgs, diags: &mut Diagnostics, quiet: b
     }
 }
 
+/// Says so when renga lays out with the least memory by itself: the build
+/// takes longer than the author is used to, and `--jobs` keeps the caches.
+pub fn announce_plan(plan: &pipeline::Plan) {
+    if let Some((available, need)) = plan.short_of_memory {
+        eprintln!(
+            "note: {} MiB of memory available, and the largest edition needs about {} MiB: laying out one edition at a time with typst's caches emptied between iterations (slower; `--jobs 1` keeps them)",
+            available >> 20,
+            need >> 20
+        );
+    }
+}
+
 pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
     let started = std::time::Instant::now();
     let root = args.project.project.clone();
@@ -57,11 +69,19 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
                 &editions,
                 quiet || args.project.diagnostics.format != diag::Format::Human,
             );
-            let jobs = pipeline::jobs(args.project.jobs.map(usize::from), &prepared, &editions);
+            let plan = pipeline::plan(
+                args.project.jobs.map(usize::from),
+                args.low_memory,
+                &prepared,
+                &editions,
+            );
+            if !quiet {
+                announce_plan(&plan);
+            }
             let outputs = prepared.typeset_editions(
                 &editions,
-                jobs,
-                pipeline::Caches::Free,
+                plan.jobs,
+                plan.caches,
                 &|event| progress.event(event),
                 &mut diags,
                 &mut timings,

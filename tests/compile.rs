@@ -416,6 +416,19 @@ fn identical_sources_give_identical_bytes_in_different_folders() {
             "{f} built alone differs from {f} built with the other editions"
         );
     }
+    // With the least memory (caches emptied between layout iterations), the
+    // same bytes; `--jobs` and `--low-memory` contradict each other.
+    let out = b.renga(&["compile", "--low-memory", "--out", "lean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for f in [EN, JA, BI] {
+        assert!(
+            std::fs::read(a.out(f)).unwrap()
+                == std::fs::read(b.path().join("lean").join(f)).unwrap(),
+            "{f} built with --low-memory differs"
+        );
+    }
+    let out = b.renga(&["compile", "--low-memory", "--jobs", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // SOURCE_DATE_EPOCH changes the date, and so the bytes.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
         .args(["compile", "--lang", "en", "--out", "epoch"])

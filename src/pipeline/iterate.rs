@@ -39,19 +39,23 @@ use super::Edition;
 /// the next unless a layout used it in between. So an eviction is made only
 /// once every edition being laid out has begun a new iteration since the
 /// last one: an entry goes only when no edition used it for a whole
-/// iteration of its own.
+/// iteration of its own. With a `max_age` of 0 ([`super::Caches::Lean`]),
+/// every entry goes then: each iteration lays its edition out afresh.
 #[derive(Debug)]
 pub struct Evictions {
     state: Mutex<State>,
+    /// Evictions an entry no layout uses survives.
+    max_age: usize,
     /// `comemo::evict`, then the freed memory handed back; another
     /// function in tests.
     evict: fn(usize),
 }
 
-impl Default for Evictions {
-    fn default() -> Self {
+impl Evictions {
+    pub fn new(max_age: usize) -> Self {
         Evictions {
             state: Mutex::default(),
+            max_age,
             evict: |max_age| {
                 comemo::evict(max_age);
                 super::release_freed_memory();
@@ -91,7 +95,7 @@ impl Evictions {
         state.moved_on.insert(edition);
         if state.moved_on.is_superset(&state.active) {
             state.moved_on.clear();
-            (self.evict)(1);
+            (self.evict)(self.max_age);
         }
     }
 }
@@ -221,8 +225,8 @@ mod tests {
         }
         let evicted = || EVICTED.load(Ordering::SeqCst);
         let evictions = Evictions {
-            state: Mutex::default(),
             evict: count,
+            ..Evictions::new(1)
         };
         evictions.begin(Edition::En);
         evictions.begin(Edition::Ja);
@@ -244,42 +248,58 @@ mod tests {
     }
 
     #[test]
+    fn lean_evictions_empty_the_caches_at_every_iteration() {
+        static AGES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+        fn record(max_age: usize) {
+            AGES.lock().unwrap().push(max_age);
+        }
+        let evictions = Evictions {
+            evict: record,
+            ..Evictions::new(0)
+        };
+        evictions.begin(Edition::Bilingual);
+        evictions.next_iteration(Edition::Bilingual);
+        evictions.next_iteration(Edition::Bilingual);
+        evictions.end(Edition::Bilingual);
+        assert_eq!(*AGES.lock().unwrap(), [0, 0]);
+    }
+
+    #[test]
     fn the_loop_lays_out_every_edition_as_typst_compile_does() {
         // This repository's report: three iterations per edition, an
-        // outline, counters, footnotes, links and figures.
+        // outline, counters, footnotes, links and figures; with the caches
+        // kept between iterations (Caches::Free) and emptied (Caches::Lean).
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let editions = [Edition::En, Edition::Ja, Edition::Bilingual];
         let mut diags = Diagnostics::default();
         let prepared = prepare(root, &editions, &mut diags, &mut Timings::default())
             .expect("the report prepares");
-        let evictions = Evictions::default();
+        let pdf = |document: &PagedDocument, edition| {
+            typst_pdf::pdf(document, &prepared.pdf_options(edition)).expect("exports")
+        };
         for edition in editions {
             let world = prepared.sources.world(file_id(&edition.main_path()));
             let theirs = typst::compile::<PagedDocument>(&world);
-            evictions.begin(edition);
-            let mut passes = Vec::new();
-            let ours = compile(&world, edition, Some(&evictions), &mut passes);
-            evictions.end(edition);
-            // The outline's page numbers need a second pass at least.
-            assert!(passes.len() >= 2, "{edition:?}: {passes:?}");
-            assert_eq!(
-                theirs.warnings.len(),
-                ours.warnings.len(),
-                "{edition:?}: warnings"
-            );
-            let pdf = |document: &PagedDocument| {
-                typst_pdf::pdf(document, &prepared.pdf_options(edition)).expect("exports")
-            };
-            let (theirs, ours) = (
-                theirs.output.expect("lays out"),
-                ours.output.expect("lays out"),
-            );
-            assert_eq!(
-                theirs.pages().len(),
-                ours.pages().len(),
-                "{edition:?}: pages"
-            );
-            assert!(pdf(&theirs) == pdf(&ours), "{edition:?}: the PDFs differ");
+            let theirs_pdf = pdf(theirs.output.as_ref().expect("lays out"), edition);
+            for max_age in [1, 0] {
+                let evictions = Evictions::new(max_age);
+                evictions.begin(edition);
+                let mut passes = Vec::new();
+                let ours = compile(&world, edition, Some(&evictions), &mut passes);
+                evictions.end(edition);
+                // The outline's page numbers need a second pass at least.
+                assert!(passes.len() >= 2, "{edition:?}: {passes:?}");
+                assert_eq!(
+                    theirs.warnings.len(),
+                    ours.warnings.len(),
+                    "{edition:?}, max age {max_age}: warnings"
+                );
+                let ours = ours.output.expect("lays out");
+                assert!(
+                    theirs_pdf == pdf(&ours, edition),
+                    "{edition:?}, max age {max_age}: the PDFs differ"
+                );
+            }
         }
     }
 }

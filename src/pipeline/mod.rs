@@ -464,7 +464,80 @@ const MEMORY_PER_BILINGUAL_SOURCE_BYTE: u64 = 660;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caches {
     Keep,
+    /// Between layout iterations, what no edition used for a whole
+    /// iteration goes; the rest is reused by the next iteration.
     Free,
+    /// Every cached layout goes between iterations, so each iteration lays
+    /// the edition out afresh: the least memory, for a machine without the
+    /// memory to keep them (the three editions of the generated book: 1.4
+    /// GB instead of 2.0 GB, in about 1.7 times the time).
+    Lean,
+}
+
+impl Caches {
+    /// Whether the caches are emptied once a compile no longer needs them.
+    fn freed(self) -> bool {
+        self != Caches::Keep
+    }
+}
+
+/// How a compile lays its editions out: how many at once, and what it keeps
+/// of typst's caches between iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub jobs: usize,
+    pub caches: Caches,
+    /// Set when renga chose [`Caches::Lean`] itself: the memory available,
+    /// and the estimate for the largest edition, in bytes.
+    pub short_of_memory: Option<(u64, u64)>,
+}
+
+/// The plan for a compile of `editions`: one at a time with the least
+/// memory when asked (`--low-memory`); `requested` editions at once
+/// (`--jobs`); or else as many at once as the machine has cores and memory
+/// for ([`jobs`]), and the least memory when even one at a time does not
+/// fit in what is available.
+pub fn plan(
+    requested: Option<usize>,
+    low_memory: bool,
+    prepared: &Prepared,
+    editions: &[Edition],
+) -> Plan {
+    plan_for(
+        requested,
+        low_memory,
+        cores(),
+        &needs(prepared, editions),
+        available_memory(),
+    )
+}
+
+fn plan_for(
+    requested: Option<usize>,
+    low_memory: bool,
+    cores: usize,
+    need: &[u64],
+    available: Option<u64>,
+) -> Plan {
+    let plan = |jobs, caches| Plan {
+        jobs,
+        caches,
+        short_of_memory: None,
+    };
+    if low_memory {
+        return plan(1, Caches::Lean);
+    }
+    if let Some(n) = requested {
+        return plan(n.max(1), Caches::Free);
+    }
+    let largest = need.iter().copied().max().unwrap_or(0);
+    match available {
+        Some(available) if largest > available => Plan {
+            short_of_memory: Some((available, largest)),
+            ..plan(1, Caches::Lean)
+        },
+        _ => plan(fit_jobs(cores, need, available), Caches::Free),
+    }
 }
 
 /// Hands the memory of evicted cache entries back to the system. glibc keeps
@@ -484,19 +557,26 @@ pub fn release_freed_memory() {
 /// One edition's output, diagnostics and stage times.
 type Typeset = (EditionOutput, Vec<Diagnostic>, Vec<(String, Duration)>);
 
-/// How many editions to lay out at once: `requested` (`--jobs`), or else as
-/// many as the machine has cores for and, by an estimate of each edition's
-/// memory, memory for (a small CI runner builds them one at a time).
+/// How many editions a watch session, which keeps its caches, lays out at
+/// once: `requested` (`--jobs`), or else as many as the machine has cores
+/// for and, by an estimate of each edition's memory, memory for.
 pub fn jobs(requested: Option<usize>, prepared: &Prepared, editions: &[Edition]) -> usize {
-    if let Some(n) = requested {
-        return n.max(1);
+    match requested {
+        Some(n) => n.max(1),
+        None => fit_jobs(cores(), &needs(prepared, editions), available_memory()),
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let need: Vec<u64> = editions
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The memory estimate of each of `editions`, in bytes.
+fn needs(prepared: &Prepared, editions: &[Edition]) -> Vec<u64> {
+    editions
         .iter()
         .map(|&e| prepared.memory_estimate(e))
-        .collect();
-    fit_jobs(cores, &need, available_memory())
+        .collect()
 }
 
 /// The most editions at once, up to `cores`, whose rounds (see
@@ -565,17 +645,25 @@ impl Prepared {
     /// Lays out and exports every edition, as many at once as the machine
     /// has cores and memory for (see [`jobs`]).
     pub fn typeset(&self, diags: &mut Diagnostics, timings: &mut Timings) -> Vec<EditionOutput> {
-        let jobs = jobs(None, self, &self.editions);
-        self.typeset_editions(&self.editions, jobs, Caches::Free, &|_| {}, diags, timings)
+        let plan = plan(None, false, self, &self.editions);
+        self.typeset_editions(
+            &self.editions,
+            plan.jobs,
+            plan.caches,
+            &|_| {},
+            diags,
+            timings,
+        )
     }
 
     /// Lays out `editions`, up to `jobs` at a time, and exports each to PDF
     /// as soon as it is laid out, while the next ones are laid out.
     ///
-    /// typst lays out one edition on about one core, so editions laid out
-    /// side by side take about the time of the longest on two cores. They
+    /// typst lays out the runs of pages between page breaks in parallel, so
+    /// one edition keeps nearly two cores busy, and editions side by side
+    /// gain little on two cores (the README's figures). They
     /// are laid out in rounds of `jobs` (in the order of `editions`), and
-    /// with [`Caches::Free`] typst's caches (comemo), which keep every
+    /// unless [`Caches::Keep`] typst's caches (comemo), which keep every
     /// layout of a round until evicted, are emptied between rounds: an
     /// edition reuses next to nothing of another's layout (measured on the
     /// book of `benches/book.rs`: the three editions take the same CPU time
@@ -597,11 +685,15 @@ impl Prepared {
         let slots: Vec<Mutex<Option<Typeset>>> =
             editions.iter().map(|_| Mutex::new(None)).collect();
         // A watch session keeps every layout for the next rebuild.
-        let evictions = (caches == Caches::Free).then(iterate::Evictions::default);
+        let evictions = match caches {
+            Caches::Keep => None,
+            Caches::Free => Some(iterate::Evictions::new(1)),
+            Caches::Lean => Some(iterate::Evictions::new(0)),
+        };
         let evictions = evictions.as_ref();
         std::thread::scope(|exports| {
             for (round, chunk) in editions.chunks(jobs).enumerate() {
-                if round > 0 && caches == Caches::Free {
+                if round > 0 && caches.freed() {
                     // No edition is being laid out: drop every cached
                     // layout before the next round makes its own.
                     typst::comemo::evict(0);
@@ -665,7 +757,7 @@ impl Prepared {
                 }
             }
         });
-        if caches == Caches::Free {
+        if caches.freed() {
             typst::comemo::evict(0);
         }
         let mut outputs = Vec::new();
@@ -1054,6 +1146,40 @@ mod tests {
         assert_eq!(fit_jobs(2, &[3 * G, G, G], Some(3 * G)), 1);
         assert_eq!(fit_jobs(1, &need, None), 1);
         assert_eq!(fit_jobs(8, &[], None), 1);
+    }
+
+    #[test]
+    fn the_least_memory_when_asked_or_when_not_even_one_edition_fits() {
+        const G: u64 = 1 << 30;
+        let need = [G, G, 3 * G];
+        let plan = |requested, low, available| plan_for(requested, low, 2, &need, available);
+        let free = |jobs| Plan {
+            jobs,
+            caches: Caches::Free,
+            short_of_memory: None,
+        };
+        assert_eq!(plan(None, false, Some(8 * G)), free(2));
+        assert_eq!(plan(None, false, None), free(2));
+        assert_eq!(plan(None, false, Some(3 * G)), free(2));
+        // The bilingual edition alone is estimated at more than there is.
+        assert_eq!(
+            plan(None, false, Some(2 * G)),
+            Plan {
+                jobs: 1,
+                caches: Caches::Lean,
+                short_of_memory: Some((2 * G, 3 * G)),
+            }
+        );
+        // Asked for: one at a time, lean, whatever the memory.
+        let lean = Plan {
+            jobs: 1,
+            caches: Caches::Lean,
+            short_of_memory: None,
+        };
+        assert_eq!(plan(None, true, Some(8 * G)), lean);
+        // `--jobs` is the author's choice: the caches are kept.
+        assert_eq!(plan(Some(1), false, Some(2 * G)), free(1));
+        assert_eq!(plan(Some(3), false, Some(8 * G)), free(3));
     }
 
     #[test]
