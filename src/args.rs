@@ -118,7 +118,7 @@ pub struct ProjectArgs {
 }
 
 /// `--low-memory`, for compile and check.
-const LOW_MEMORY_HELP: &str = "Lay out with the least memory: one edition at a time, typst's caches emptied between layout iterations (about 1.7 times the time; chosen by itself when the memory available is short of one edition's estimate)";
+const LOW_MEMORY_HELP: &str = "Lay out with the least memory: one edition at a time, typst's caches emptied between layout iterations (1.4 to 1.7 times the time; chosen by itself when the memory available is short of one edition's estimate)";
 
 #[derive(Debug, Args)]
 pub struct CompileArgs {

@@ -470,7 +470,7 @@ pub enum Caches {
     /// Every cached layout goes between iterations, so each iteration lays
     /// the edition out afresh: the least memory, for a machine without the
     /// memory to keep them (the three editions of the generated book: 1.4
-    /// GB instead of 2.0 GB, in about 1.7 times the time).
+    /// GB instead of 2.0 GB, in 1.4 to 1.7 times the time).
     Lean,
 }
 
