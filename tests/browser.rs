@@ -82,7 +82,21 @@ fn web_editions_pass_axe_and_the_validator_and_pair_level_in_chromium() {
     ]);
     let example = work.path().join("example");
     renga(&["init", example.to_str().unwrap()]);
+    // The example is a draft: an image not in the project yet shows as a
+    // placeholder, checked like the rest (contrast, validity, and a long
+    // path that must not widen a phone's page).
+    let chapter = example.join("chapters/01-getting-started");
+    for (lang, alt) in [("en", "The architecture"), ("ja", "構成図")] {
+        let path = chapter.join(format!("{lang}.md"));
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!(
+            "\n![{alt}](images/architecture-of-the-verifiable-credentials-exchange-between-agencies.svg)\n"
+        ));
+        std::fs::write(&path, text).unwrap();
+    }
     renga(&["compile", example.to_str().unwrap(), "--html", "--quiet"]);
+    let page = std::fs::read_to_string(example.join("out/my-report.en-ja.html")).unwrap();
+    assert_eq!(page.matches("class=\"missing-image\"").count(), 2);
 
     let mut files = html_files(&report);
     files.extend(html_files(&example.join("out")));
