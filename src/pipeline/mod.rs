@@ -463,6 +463,7 @@ const MEMORY_PER_BILINGUAL_SOURCE_BYTE: u64 = 660;
 /// memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caches {
+    /// Every layout stays for the next compile.
     Keep,
     /// Between layout iterations, what no edition used for a whole
     /// iteration goes; the rest is reused by the next iteration.
@@ -495,8 +496,8 @@ pub struct Plan {
 /// The plan for a compile of `editions`: one at a time with the least
 /// memory when asked (`--low-memory`); `requested` editions at once
 /// (`--jobs`); or else as many at once as the machine has cores and memory
-/// for ([`jobs`]), and the least memory when even one at a time does not
-/// fit in what is available.
+/// for, and the least memory when even one at a time does not fit in what is
+/// available.
 pub fn plan(
     requested: Option<usize>,
     low_memory: bool,
