@@ -2,6 +2,7 @@
 //! `compile`, `check` and `watch` are drivers over this one pipeline.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -148,7 +149,7 @@ pub struct Prepared {
 /// Loads, converts and templates the project for `editions`. Returns `None`
 /// if the project cannot be loaded or its templates cannot be rendered.
 pub fn prepare(
-    root: &std::path::Path,
+    root: &Path,
     editions: &[Edition],
     diags: &mut Diagnostics,
     timings: &mut Timings,
@@ -175,7 +176,7 @@ pub struct RedlineEntry {
 
 /// [`prepare`] for a redline edition that marks `redline`'s changes.
 pub fn prepare_redline(
-    root: &std::path::Path,
+    root: &Path,
     editions: &[Edition],
     redline: &RedlineInput,
     diags: &mut Diagnostics,
@@ -188,7 +189,7 @@ pub fn prepare_redline(
 /// typst's caches see what did not change as unchanged (`renga watch`).
 /// `sources` is taken, and given back when preparing fails.
 pub fn prepare_reusing(
-    root: &std::path::Path,
+    root: &Path,
     editions: &[Edition],
     sources: &mut Option<Sources>,
     diags: &mut Diagnostics,
@@ -205,7 +206,7 @@ pub fn prepare_reusing(
 }
 
 fn prepare_impl(
-    root: &std::path::Path,
+    root: &Path,
     editions: &[Edition],
     redline: &RedlineInput,
     reuse: &mut Option<Sources>,
@@ -601,23 +602,68 @@ fn fit_jobs(cores: usize, need: &[u64], available: Option<u64>) -> usize {
 }
 
 /// Memory this process may still use, in bytes: the system's available
-/// memory, or less under a cgroup (container) limit. `None` where unknown.
+/// memory, or less under a cgroup (a container's, a CI job's) limit. `None`
+/// where unknown.
 fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let mut available = meminfo
+    let available = meminfo
         .lines()
         .find_map(|l| l.strip_prefix("MemAvailable:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?
         * 1024;
-    let cgroup = |name: &str| {
-        std::fs::read_to_string(format!("/sys/fs/cgroup/{name}"))
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    if let (Some(max), Some(current)) = (cgroup("memory.max"), cgroup("memory.current")) {
-        available = available.min(max.saturating_sub(current));
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    Some(match cgroup_room(Path::new("/sys/fs/cgroup"), &own) {
+        Some(room) => available.min(room),
+        None => available,
+    })
+}
+
+/// What the memory cgroups of this process still allow, in bytes: the least
+/// limit-minus-usage over its own cgroup and every cgroup above it, in
+/// cgroup v2 (`memory.max`) and v1 (`memory/…/memory.limit_in_bytes`);
+/// `None` without a limit. `own` is `/proc/self/cgroup`, `sys` where the
+/// hierarchies are mounted.
+fn cgroup_room(sys: &Path, own: &str) -> Option<u64> {
+    let mut room: Option<u64> = None;
+    for line in own.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let (root, limit, usage) = if controllers.is_empty() {
+            (sys.to_path_buf(), "memory.max", "memory.current")
+        } else if controllers.split(',').any(|c| c == "memory") {
+            (
+                sys.join("memory"),
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+            )
+        } else {
+            continue;
+        };
+        let mut dir = root.join(path.trim_start_matches('/'));
+        loop {
+            let read = |name: &str| {
+                std::fs::read_to_string(dir.join(name))
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            // No limit reads `max` in v2 (not a number) and a number near
+            // 2^63 in v1.
+            if let (Some(max), Some(used)) = (read(limit), read(usage))
+                && max < 1 << 60
+            {
+                let left = max.saturating_sub(used);
+                room = Some(room.map_or(left, |r| r.min(left)));
+            }
+            if dir == root || !dir.pop() {
+                break;
+            }
+        }
     }
-    Some(available)
+    room
 }
 
 /// Runs one edition's layout or export, turning a panic inside typst into
@@ -1147,6 +1193,44 @@ mod tests {
         assert_eq!(fit_jobs(2, &[3 * G, G, G], Some(3 * G)), 1);
         assert_eq!(fit_jobs(1, &need, None), 1);
         assert_eq!(fit_jobs(8, &[], None), 1);
+    }
+
+    #[test]
+    fn the_memory_a_cgroup_leaves_is_read_from_the_process_own_cgroup_and_those_above() {
+        const M: u64 = 1 << 20;
+        let sys = tempfile::tempdir().unwrap();
+        let put = |rel: &str, value: &str| {
+            let path = sys.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, format!("{value}\n")).unwrap();
+        };
+        // cgroup v2: the job's own limit, its parent's unlimited.
+        put("ci/job/memory.max", &(2048 * M).to_string());
+        put("ci/job/memory.current", &(512 * M).to_string());
+        put("ci/memory.max", "max");
+        put("ci/memory.current", &(600 * M).to_string());
+        assert_eq!(cgroup_room(sys.path(), "0::/ci/job\n"), Some(1536 * M));
+        // A parent with less room left than its child decides.
+        put("ci/memory.max", &(1024 * M).to_string());
+        assert_eq!(cgroup_room(sys.path(), "0::/ci/job\n"), Some(424 * M));
+        // Inside a container's namespace the own cgroup is the root.
+        put("memory.max", &(4096 * M).to_string());
+        put("memory.current", &(96 * M).to_string());
+        assert_eq!(cgroup_room(sys.path(), "0::/\n"), Some(4000 * M));
+        // cgroup v1, as on this CI machine: the memory controller's line.
+        put(
+            "memory/runner/memory.limit_in_bytes",
+            &(1536 * M).to_string(),
+        );
+        put("memory/runner/memory.usage_in_bytes", &(36 * M).to_string());
+        put("memory/memory.limit_in_bytes", "9223372036854771712");
+        put("memory/memory.usage_in_bytes", &(9000 * M).to_string());
+        let v1 = "5:devices:/\n4:memory:/runner\n3:cpuset:/\n0::/\n";
+        assert_eq!(cgroup_room(sys.path(), v1).map(|r| r / M), Some(1500));
+        // No limit anywhere, or no memory controller: unknown.
+        assert_eq!(cgroup_room(sys.path(), "4:memory:/\n"), None);
+        assert_eq!(cgroup_room(sys.path(), "5:devices:/runner\n"), None);
+        assert_eq!(cgroup_room(sys.path(), ""), None);
     }
 
     #[test]
