@@ -12,15 +12,8 @@ pub fn run(args: &CheckArgs, quiet: bool) -> i32 {
     let editions = editions(&args.project);
     if let Some(prepared) = pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         // The PDF is made and thrown away: its export enforces PDF/A and PDF/UA.
-        let plan = pipeline::plan(
-            args.project.jobs.map(usize::from),
-            args.low_memory,
-            &prepared,
-            &editions,
-        );
-        if !quiet {
-            crate::compile::announce_plan(&plan);
-        }
+        let plan =
+            crate::compile::plan(&args.project, args.low_memory, &prepared, &editions, quiet);
         prepared.typeset_editions(
             &editions,
             plan.jobs,

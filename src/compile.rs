@@ -45,16 +45,27 @@ pub fn finish(root: &Path, args: &ProjectArgs, diags: &mut Diagnostics, quiet: b
     }
 }
 
-/// Says so when renga lays out with the least memory by itself: the build
-/// takes longer than the author is used to, and `--jobs` keeps the caches.
-pub fn announce_plan(plan: &pipeline::Plan) {
-    if let Some((available, need)) = plan.short_of_memory {
+/// How to lay out `editions` (see [`pipeline::plan`]), saying so when renga
+/// lays out with the least memory by itself: the build takes longer than
+/// the author is used to, and `--jobs` keeps the caches.
+pub fn plan(
+    args: &ProjectArgs,
+    low_memory: bool,
+    prepared: &pipeline::Prepared,
+    editions: &[Edition],
+    quiet: bool,
+) -> pipeline::Plan {
+    let plan = pipeline::plan(args.jobs.map(usize::from), low_memory, prepared, editions);
+    if let Some((available, need)) = plan.short_of_memory
+        && !quiet
+    {
         eprintln!(
             "note: {} MiB of memory available, and the largest edition needs about {} MiB: laying out one edition at a time with typst's caches emptied between iterations (slower; `--jobs 1` keeps them)",
             available >> 20,
             need >> 20
         );
     }
+    plan
 }
 
 pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
@@ -69,15 +80,7 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
                 &editions,
                 quiet || args.project.diagnostics.format != diag::Format::Human,
             );
-            let plan = pipeline::plan(
-                args.project.jobs.map(usize::from),
-                args.low_memory,
-                &prepared,
-                &editions,
-            );
-            if !quiet {
-                announce_plan(&plan);
-            }
+            let plan = plan(&args.project, args.low_memory, &prepared, &editions, quiet);
             let outputs = prepared.typeset_editions(
                 &editions,
                 plan.jobs,

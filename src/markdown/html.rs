@@ -656,22 +656,12 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 )
                 .hint("save the image beside the chapter and reference it relatively"),
             );
-            let tag = if block { "p" } else { "span" };
-            let _ = write!(self.out, "<{tag} class=\"remote-image\">");
-            self.out.push_str(words(
+            let label = words(
                 lang,
                 "Remote image, not included: ",
                 "外部画像（取得していません）：",
-            ));
-            escape_into(&mut self.out, url);
-            if !alt.is_empty() {
-                self.out.push_str(" — ");
-                self.plain(alt);
-            }
-            let _ = write!(self.out, "</{tag}>");
-            if block {
-                self.out.push('\n');
-            }
+            );
+            self.placeholder("remote-image", label, url, alt, block);
             return;
         }
         let path = match self.resolve.image_path(url) {
@@ -682,21 +672,8 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 if placeholder {
                     // A draft: where the image goes and what it will show,
                     // as the PDF shows it.
-                    let tag = if block { "p" } else { "span" };
-                    let _ = write!(self.out, "<{tag} class=\"missing-image\">");
-                    self.out
-                        .push_str(words(lang, "Image missing: ", "画像未配置："));
-                    self.out.push_str("<code>");
-                    escape_into(&mut self.out, url);
-                    self.out.push_str("</code>");
-                    if !alt.is_empty() {
-                        self.out.push_str(" — ");
-                        self.plain(alt);
-                    }
-                    let _ = write!(self.out, "</{tag}>");
-                    if block {
-                        self.out.push('\n');
-                    }
+                    let label = words(lang, "Image missing: ", "画像未配置：");
+                    self.placeholder("missing-image", label, url, alt, block);
                 } else {
                     // Keep the author's words visible even though the image is not.
                     self.plain(alt);
@@ -735,6 +712,23 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 self.out.push_str("</figcaption>");
             }
             self.out.push_str("\n</figure>\n");
+        }
+    }
+
+    /// What stands where an image is not shown: `label`, the image's `url`
+    /// as code and its alt text, as a paragraph or, inline, a span.
+    fn placeholder(&mut self, class: &str, label: &str, url: &str, alt: &str, block: bool) {
+        let tag = if block { "p" } else { "span" };
+        let _ = write!(self.out, "<{tag} class=\"{class}\">{label}<code>");
+        escape_into(&mut self.out, url);
+        self.out.push_str("</code>");
+        if !alt.is_empty() {
+            self.out.push_str(" — ");
+            self.plain(alt);
+        }
+        let _ = write!(self.out, "</{tag}>");
+        if block {
+            self.out.push('\n');
         }
     }
 
