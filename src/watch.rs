@@ -113,8 +113,7 @@ impl Session {
             .zip(changed.into_iter().map(|c| c.1))
             .collect();
         // Keep memory flat over hours: drop cache entries unused for a while.
-        typst::comemo::evict(10);
-        pipeline::release_freed_memory();
+        pipeline::evict(10);
         // The web editions are cheap to make: all of them, on every rebuild.
         let pages = if self.html || prepared.project.manifest.output.html {
             crate::web::build(

@@ -46,8 +46,7 @@ pub struct Evictions {
     state: Mutex<State>,
     /// Evictions an entry no layout uses survives.
     max_age: usize,
-    /// `comemo::evict`, then the freed memory handed back; another
-    /// function in tests.
+    /// [`super::evict`]; another function in tests.
     evict: fn(usize),
 }
 
@@ -56,10 +55,7 @@ impl Evictions {
         Evictions {
             state: Mutex::default(),
             max_age,
-            evict: |max_age| {
-                comemo::evict(max_age);
-                super::release_freed_memory();
-            },
+            evict: super::evict,
         }
     }
 }

@@ -542,12 +542,14 @@ fn plan_for(
     }
 }
 
-/// Hands the memory of evicted cache entries back to the system. glibc keeps
-/// what is freed in its arenas, so without this the resident size only ever
-/// grows: a watch session crept up rebuild after rebuild with caches of the
-/// same size, and a compile's peak held the freed layouts of the iteration
-/// before (the figures are in the README).
-pub fn release_freed_memory() {
+/// Drops from typst's caches every entry no layout used in the last
+/// `max_age` evictions (0: all of them), and hands the memory back to the
+/// system. glibc keeps what is freed in its arenas, so without that the
+/// resident size only ever grew: a watch session crept up rebuild after
+/// rebuild with caches of the same size, and a compile's peak held the
+/// freed layouts of the iteration before (the figures are in the README).
+pub fn evict(max_age: usize) {
+    typst::comemo::evict(max_age);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointers; it only returns free pages of
     // glibc's heaps to the system, under glibc's own locks, from any thread.
@@ -690,7 +692,7 @@ fn guarded<T>(edition: Edition, what: &str, f: impl FnOnce() -> T) -> Result<T, 
 
 impl Prepared {
     /// Lays out and exports every edition, as many at once as the machine
-    /// has cores and memory for (see [`jobs`]).
+    /// has cores and memory for (see [`plan`]).
     pub fn typeset(&self, diags: &mut Diagnostics, timings: &mut Timings) -> Vec<EditionOutput> {
         let plan = plan(None, false, self, &self.editions);
         self.typeset_editions(
@@ -743,8 +745,7 @@ impl Prepared {
                 if round > 0 && caches.freed() {
                     // No edition is being laid out: drop every cached
                     // layout before the next round makes its own.
-                    typst::comemo::evict(0);
-                    release_freed_memory();
+                    evict(0);
                 }
                 if let Some(evictions) = evictions {
                     chunk.iter().for_each(|&edition| evictions.begin(edition));
@@ -805,7 +806,7 @@ impl Prepared {
             }
         });
         if caches.freed() {
-            typst::comemo::evict(0);
+            evict(0);
         }
         let mut outputs = Vec::new();
         for (slot, &edition) in slots.into_iter().zip(editions) {
