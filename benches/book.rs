@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use renga::diag::Diagnostics;
 use renga::pipeline::{self, Edition, Timings};
-use renga::translation::{self, Record, RecordBlock};
+use renga::review::records::{self, Record, RecordBlock};
 
 mod common;
 use common::{chapter_dirs, generate, load, timed};
@@ -208,10 +208,7 @@ fn record_translations(dir: &Path) {
     for chapter in chapter_dirs(dir) {
         let read =
             |lang: &str| std::fs::read_to_string(chapter.join(format!("{lang}.md"))).unwrap();
-        let (en, ja) = (
-            translation::units(&read("en")),
-            translation::units(&read("ja")),
-        );
+        let (en, ja) = (records::units(&read("en")), records::units(&read("ja")));
         let record = Record {
             block: en
                 .iter()
@@ -219,7 +216,7 @@ fn record_translations(dir: &Path) {
                 .map(|(e, j)| RecordBlock::new(e, j))
                 .collect(),
         };
-        std::fs::write(chapter.join(translation::RECORD), record.to_toml()).unwrap();
+        std::fs::write(chapter.join(records::RECORD), record.to_toml()).unwrap();
     }
     edit(dir);
 }
@@ -295,13 +292,13 @@ fn growth(root: &Path) {
 
         // Every chapter's translation state, as `renga status` computes it.
         let mut diags = Diagnostics::default();
-        let project = renga::project::load(&new, &mut diags).unwrap();
+        let project = renga::load::project::load(&new, &mut diags).unwrap();
         let (stale, status_wall, status_cpu) = timed(|| {
             let mut stale = 0;
             for chapter in &project.chapters {
                 let record = Record::load(&project.root, &chapter.slug).unwrap();
-                if let translation::State::Recorded(f) =
-                    translation::chapter_state(chapter, record.as_ref())
+                if let records::State::Recorded(f) =
+                    records::chapter_state(chapter, record.as_ref())
                 {
                     stale += f.iter().filter(|f| f.is_stale()).count();
                 }
@@ -311,9 +308,9 @@ fn growth(root: &Path) {
         assert!(stale >= chapters, "every chapter has a stale block");
 
         // `renga diff old new`: chapters, blocks and words.
-        let old_project = renga::project::load(&old, &mut diags).unwrap();
+        let old_project = renga::load::project::load(&old, &mut diags).unwrap();
         let ((report, errors), diff_wall, diff_cpu) = timed(|| {
-            renga::diff::compare(
+            renga::review::diff::compare(
                 "old",
                 "new",
                 &old_project,

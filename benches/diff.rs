@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/cli/common.rs"]
 mod common;
 use common::{TestProject, similar_paragraphs};
 

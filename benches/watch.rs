@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+use renga::cli::watch::Session;
 use renga::pipeline::Edition;
-use renga::watch::Session;
 
 mod common;
 use common::{chapter_dirs, copy_dir, cpu_time, generate, load};

@@ -359,7 +359,7 @@ fn emit_human(root: &Path, diagnostics: &[Diagnostic]) -> io::Result<()> {
             // The snippet comes from the project's own file, never from
             // where a link out of the project points.
             let id = *ids.entry(loc.file.clone()).or_insert_with(|| {
-                crate::confine::Root::new(root)
+                crate::load::confine::Root::new(root)
                     .read_text(&loc.file)
                     .ok()
                     .map(|text| files.add(loc.file.clone(), text))

@@ -2,35 +2,21 @@
 //! chapters in English and Japanese markdown, each agency's metrics in TOML
 //! and minijinja templates, typeset in-process by typst into PDF editions.
 //!
-//! The pipeline has plain stages, each in its own module:
-//! [`project`] loads, [`markdown`] converts, [`template`] lays out,
-//! [`pipeline`] typesets and exports; [`compile`] and [`check`] drive it.
+//! The folders read as the data's path, top to bottom:
+//! [`cli`] (one driver per command) → [`review`] (diff, status, records) and
+//! [`pipeline`] (the stages wired for an edition) → [`typeset`] (typst: the
+//! world, fonts, layout iterations) and [`render`] (the Typst, HTML and XLIFF
+//! writers, templates) → [`markdown`] (chapters parsed once) → [`load`]
+//! (the project read from disk, confined to it) → [`model`] (plain types).
+//! [`diag`] renders diagnostics; [`publish`] writes outputs all or nothing.
 
-pub mod args;
-pub mod atomic;
-pub mod check;
-pub mod compile;
-pub mod confine;
+pub mod cli;
 pub mod diag;
-pub mod diff;
-pub mod diff_files;
-pub mod escape;
-pub mod fonts;
-pub mod format;
-pub mod git;
-pub mod init;
-pub mod lang;
+pub mod load;
 pub mod markdown;
-pub mod pairing;
-pub mod parallel;
+pub mod model;
 pub mod pipeline;
-pub mod project;
+pub mod publish;
+pub mod render;
 pub mod review;
-pub mod status;
-pub mod svg;
-pub mod template;
-pub mod translation;
-pub mod watch;
-pub mod web;
-pub mod world;
-pub mod xliff;
+pub mod typeset;

@@ -1,6 +1,6 @@
 use clap::{CommandFactory, Parser};
 
-use renga::args::{Cli, Command, XliffCommand};
+use renga::cli::args::{Cli, Command, XliffCommand};
 use renga::diag::Format;
 
 fn main() {
@@ -33,15 +33,15 @@ fn format(command: &Command) -> Format {
 
 fn run(cli: &Cli) -> i32 {
     match &cli.command {
-        Command::Compile(args) => renga::compile::run(args, cli.quiet),
-        Command::Check(args) => renga::check::run(args, cli.quiet),
-        Command::Watch(args) => renga::watch::run(args, cli.quiet),
-        Command::Init(args) => renga::init::run(args, cli.quiet),
-        Command::Diff(args) => renga::diff::run(args, cli.quiet),
-        Command::Status(args) => renga::status::run(args, cli.quiet),
-        Command::Translated(args) => renga::status::record(args, cli.quiet),
-        Command::Xliff(XliffCommand::Export(args)) => renga::xliff::export(args, cli.quiet),
-        Command::Xliff(XliffCommand::Import(args)) => renga::xliff::import(args, cli.quiet),
+        Command::Compile(args) => renga::cli::compile::run(args, cli.quiet),
+        Command::Check(args) => renga::cli::check::run(args, cli.quiet),
+        Command::Watch(args) => renga::cli::watch::run(args, cli.quiet),
+        Command::Init(args) => renga::cli::init::run(args, cli.quiet),
+        Command::Diff(args) => renga::review::diff::run(args, cli.quiet),
+        Command::Status(args) => renga::cli::status::run(args, cli.quiet),
+        Command::Translated(args) => renga::cli::status::record(args, cli.quiet),
+        Command::Xliff(XliffCommand::Export(args)) => renga::render::xliff::export(args, cli.quiet),
+        Command::Xliff(XliffCommand::Import(args)) => renga::render::xliff::import(args, cli.quiet),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "renga", &mut std::io::stdout());
             0

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use renga::translation;
+use renga::review::records;
 
 /// Copies a folder tree.
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -48,7 +48,7 @@ pub fn generate(root: &Path, dir: &Path, count: usize) {
         let target = dir.join("chapters").join(&own);
         copy_dir(source, &target);
         // The originals' records do not match the numbered copies.
-        let _ = std::fs::remove_file(target.join(translation::RECORD));
+        let _ = std::fs::remove_file(target.join(records::RECORD));
         for lang in ["en", "ja"] {
             let file = target.join(format!("{lang}.md"));
             let text = std::fs::read_to_string(&file).unwrap();

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use renga::lang::Lang;
+use renga::model::lang::Lang;
 use renga::markdown;
 use renga::pipeline;
 

@@ -16,20 +16,19 @@ use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Anchorizer, Arena, Options, parse_document};
 
 use crate::diag::{Diagnostic, Location};
-use crate::lang::Lang;
-use crate::project::{Chapter, ChapterText, Metrics, Project};
+use crate::load::project::{Chapter, ChapterText, Metrics, Project};
+use crate::model::lang::Lang;
 
-pub mod html;
+pub mod pairing;
 mod resolve;
-mod typst;
 
+pub use crate::render::typst::{convert, convert_redline};
 pub(crate) use resolve::{LinkTarget, Piece, Resolve, metric_named, metric_text, shortcodes};
-pub use typst::{convert, convert_redline};
 
 /// How deeply markdown may nest (quotes, lists, emphasis…) before its
 /// structure is flattened. Typst's parser allows 256 levels, and one level
 /// of markdown takes up to about four in the generated Typst.
-const MAX_NESTING: usize = 40;
+pub(crate) const MAX_NESTING: usize = 40;
 
 /// The virtual path of the prelude every chapter module imports.
 pub const PRELUDE: &str = "/.renga/prelude.typ";
@@ -54,7 +53,7 @@ pub fn options() -> Options<'static> {
 /// and a heading.
 pub fn options_for(text: &str) -> Options<'static> {
     let mut o = options();
-    if crate::project::split_yaml_front_matter(text).is_some() {
+    if crate::load::project::split_yaml_front_matter(text).is_some() {
         o.extension.front_matter_delimiter = Some("---".into());
     }
     o
@@ -133,7 +132,7 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    fn mark(&mut self, offset: usize, line: usize, column: usize) {
+    pub(crate) fn mark(&mut self, offset: usize, line: usize, column: usize) {
         if line == 0 {
             return;
         }
@@ -165,7 +164,7 @@ pub struct SectionInfo {
     /// The heading's line in the markdown file.
     pub line: usize,
     /// What it holds that reads the same in both languages.
-    pub tokens: crate::pairing::Tokens,
+    pub tokens: crate::markdown::pairing::Tokens,
 }
 
 #[derive(Debug, Clone)]
@@ -203,10 +202,10 @@ pub fn label(slug: &str, lang: Lang, anchor: Option<&str>) -> String {
 
 /// Where each line of a text starts, to find locations without scanning
 /// the text from its start each time.
-struct LineIndex(Vec<usize>);
+pub(crate) struct LineIndex(Vec<usize>);
 
 impl LineIndex {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         Self(
             std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(i, _)| i + 1))
@@ -215,7 +214,14 @@ impl LineIndex {
     }
 
     /// [`location_of`], in the time of a binary search and one line.
-    fn location(&self, path: &str, text: &str, line: usize, col: usize, extra: usize) -> Location {
+    pub(crate) fn location(
+        &self,
+        path: &str,
+        text: &str,
+        line: usize,
+        col: usize,
+        extra: usize,
+    ) -> Location {
         let starts = &self.0;
         let line_start = starts
             .get(line.saturating_sub(1))
@@ -233,7 +239,13 @@ impl LineIndex {
 }
 
 /// Location of a markdown (line, byte column) plus `extra` bytes.
-fn location_of(path: &str, text: &str, line: usize, col: usize, extra: usize) -> Location {
+pub(crate) fn location_of(
+    path: &str,
+    text: &str,
+    line: usize,
+    col: usize,
+    extra: usize,
+) -> Location {
     let mut start = 0;
     for _ in 1..line {
         match text[start..].find('\n') {
@@ -248,8 +260,8 @@ fn location_of(path: &str, text: &str, line: usize, col: usize, extra: usize) ->
 /// otherwise empty project rooted at `root`: for tests, fuzzing and
 /// benchmarks of the conversion alone.
 pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
-    use crate::lang::Localized;
-    use crate::project::{ChapterText, Date, FrontMatter, Layout, Manifest};
+    use crate::load::project::{ChapterText, Date, FrontMatter, Layout, Manifest};
+    use crate::model::lang::Localized;
     let both = |s: &str| Localized {
         en: s.into(),
         ja: s.into(),
@@ -287,7 +299,7 @@ pub fn convert_text(root: &Path, markdown: &str, lang: Lang) -> Converted {
         chapters: vec![chapter.clone()],
         skipped: vec![],
         metrics: Metrics::default(),
-        fonts: crate::fonts::Fonts::bundled(),
+        fonts: crate::typeset::fonts::Fonts::bundled(),
     };
     let anchors = collect_anchors(&project);
     convert(&project, &anchors, &chapter, &text)
@@ -384,7 +396,7 @@ pub fn top_blocks(markdown: &str) -> Vec<BlockInfo> {
         .collect()
 }
 
-type Node<'a> = &'a AstNode<'a>;
+pub(crate) type Node<'a> = &'a AstNode<'a>;
 
 /// The level of a top-level heading that opens a section. A heading with
 /// no text (`#` alone) has no title to show or to list in the outline, and
@@ -398,7 +410,7 @@ pub(crate) fn section_level(node: Node<'_>) -> Option<u8> {
 
 /// The heading that is the chapter's title and leaves its body, if any.
 /// Without a front matter title, the first heading names the chapter.
-fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {
+pub(crate) fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {
     let first_heading = top.iter().copied().find(|n| section_level(n).is_some());
     // It leaves the body only when nothing a reader sees comes before it
     // (comments, as translators leave them, do not count): otherwise the text
@@ -417,7 +429,7 @@ fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {
 
 /// Typst for HTML tags that have a faithful rendering: the opening of a
 /// content call that the matching closing tag ends with `]`.
-fn html_inline_open(name: &str) -> Option<&'static str> {
+pub(crate) fn html_inline_open(name: &str) -> Option<&'static str> {
     Some(match name {
         "sub" => "#sub[",
         "sup" => "#super[",
@@ -449,7 +461,7 @@ pub fn slug_title(slug: &str) -> String {
 
 /// Straight quotes, hyphens and dots back in place of the typographic ones
 /// comrak's smart punctuation made, for text inside HTML code tags.
-fn undo_smart_punctuation(text: &str) -> String {
+pub(crate) fn undo_smart_punctuation(text: &str) -> String {
     text.replace(['‘', '’'], "'")
         .replace(['“', '”'], "\"")
         .replace('—', "---")
@@ -459,15 +471,15 @@ fn undo_smart_punctuation(text: &str) -> String {
 
 /// A parsed HTML tag.
 #[derive(Debug, PartialEq)]
-struct Tag {
-    name: String,
-    closing: bool,
-    self_closing: bool,
-    attrs: Vec<(String, String)>,
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) closing: bool,
+    pub(crate) self_closing: bool,
+    pub(crate) attrs: Vec<(String, String)>,
 }
 
 impl Tag {
-    fn parse(html: &str) -> Option<Tag> {
+    pub(crate) fn parse(html: &str) -> Option<Tag> {
         let inner = html.trim().strip_prefix('<')?.strip_suffix('>')?;
         let (closing, inner) = match inner.strip_prefix('/') {
             Some(rest) => (true, rest),
@@ -525,7 +537,7 @@ impl Tag {
         })
     }
 
-    fn attr(&self, key: &str) -> Option<String> {
+    pub(crate) fn attr(&self, key: &str) -> Option<String> {
         self.attrs
             .iter()
             .find(|(k, _)| k == key)
@@ -534,7 +546,7 @@ impl Tag {
 }
 
 /// A piece of an author's raw HTML, as both writers read it.
-enum HtmlPiece {
+pub(crate) enum HtmlPiece {
     /// A tag the raw HTML policy parses.
     Tag(Tag),
     /// Text between tags: entities decoded, white space collapsed, with
@@ -548,7 +560,7 @@ enum HtmlPiece {
 
 /// An author's raw HTML cut into tags and text, comments dropped: one
 /// reading for the Typst and the HTML writer.
-fn html_pieces(html: &str) -> Vec<HtmlPiece> {
+pub(crate) fn html_pieces(html: &str) -> Vec<HtmlPiece> {
     let mut pieces = Vec::new();
     let mut rest = html;
     while !rest.is_empty() {
@@ -660,7 +672,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-fn has_scheme(url: &str) -> bool {
+pub(crate) fn has_scheme(url: &str) -> bool {
     match url.split_once(':') {
         Some((scheme, _)) => {
             scheme.len() > 1
@@ -753,7 +765,7 @@ pub fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
 
 /// Whether a top-level block shows nothing to a reader: an HTML block of
 /// comments and empty tags (`<!-- … -->`, `<a name="x"></a>`).
-fn is_invisible<'a>(node: &'a AstNode<'a>) -> bool {
+pub(crate) fn is_invisible<'a>(node: &'a AstNode<'a>) -> bool {
     let NodeValue::HtmlBlock(html) = &node.data().value else {
         return false;
     };
@@ -780,7 +792,7 @@ fn is_invisible<'a>(node: &'a AstNode<'a>) -> bool {
 }
 
 /// The first (or last) character a node shows, looking into its children.
-fn edge_char<'a>(node: &'a AstNode<'a>, first: bool) -> Option<char> {
+pub(crate) fn edge_char<'a>(node: &'a AstNode<'a>, first: bool) -> Option<char> {
     match &node.data().value {
         NodeValue::Text(t) => {
             if first {

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use super::{Anchors, ImageTarget, has_scheme, image_target, label, normalize, percent_decode};
 use crate::diag::Diagnostic;
-use crate::format;
-use crate::lang::Lang;
-use crate::project::{Chapter, Metric, Metrics};
+use crate::load::project::{Chapter, Metric, Metrics};
+use crate::model::format;
+use crate::model::lang::Lang;
 
 /// The resolving half of the conversion: what a metric reference, a link or
 /// an image path in a chapter means, decided once for every writer (Typst
@@ -288,9 +288,9 @@ impl Resolve<'_> {
                 ));
             }
         };
-        let real = match crate::confine::Root::new(self.root).resolve(&rel) {
+        let real = match crate::load::confine::Root::new(self.root).resolve(&rel) {
             Ok(real) => real,
-            Err(crate::confine::ReadError::Missing { dangling: None }) => {
+            Err(crate::load::confine::ReadError::Missing { dangling: None }) => {
                 let d = if self.draft {
                     Diagnostic::warning(
                         "image-missing",

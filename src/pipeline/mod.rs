@@ -16,17 +16,17 @@ use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::diag::{self, Diagnostic, Diagnostics, Location};
-use crate::format;
-use crate::lang::{Lang, Localized};
+use crate::load::project::{self, Date, Metric, Project};
+use crate::markdown::pairing::{self, Pairing};
 use crate::markdown::{self, Converted};
-use crate::pairing::{self, Pairing};
-use crate::project::{self, Date, Metric, Project};
-use crate::template::{Rendered, Templates};
-use crate::translation;
-use crate::world::{EditionWorld, Sources, file_id};
+use crate::model::format;
+use crate::model::lang::{Lang, Localized};
+use crate::render::template::{Rendered, Templates};
+use crate::review::records;
+use crate::typeset::iterate;
+use crate::typeset::world::{EditionWorld, Sources, file_id};
 
 mod context;
-mod iterate;
 
 pub(crate) use context::*;
 
@@ -78,7 +78,7 @@ impl Edition {
         }
     }
 
-    fn main_path(self) -> String {
+    pub(crate) fn main_path(self) -> String {
         format!("/.renga/main-{}.typ", self.code())
     }
 }
@@ -219,7 +219,7 @@ fn prepare_impl(
         .filter(|l| editions.iter().any(|e| e.langs().contains(l)))
         .collect();
 
-    let files = crate::confine::Root::new(root);
+    let files = crate::load::confine::Root::new(root);
     let mut missing = false;
     for chapter in &project.chapters {
         for &lang in &langs {
@@ -250,7 +250,7 @@ fn prepare_impl(
     // Stale translations warn (so `--strict` refuses them) and, in draft
     // builds, are marked "translation pending" beside the block.
     let mut pending: HashMap<(String, Lang), HashSet<usize>> = HashMap::new();
-    let (stale, problems) = translation::stale_blocks(&project);
+    let (stale, problems) = records::stale_blocks(&project);
     diags.extend(problems);
     for s in stale.into_iter().filter(|s| langs.contains(&s.lang)) {
         if project.manifest.layout.draft {
@@ -270,7 +270,7 @@ fn prepare_impl(
             })
             .collect();
         // Chapters convert independently: one per core at a time.
-        crate::parallel::map(&texts, |&(chapter, text)| {
+        crate::typeset::parallel::map(&texts, |&(chapter, text)| {
             let key = (chapter.slug.clone(), text.lang);
             markdown::convert_redline(
                 &project,
@@ -947,7 +947,7 @@ impl Prepared {
         )
     }
 
-    fn pdf_options(&self, edition: Edition) -> PdfOptions {
+    pub(crate) fn pdf_options(&self, edition: Edition) -> PdfOptions {
         let date = self.date;
         let datetime = Datetime::from_ymd(i32::from(date.year), date.month, date.day);
         PdfOptions {
@@ -1159,7 +1159,7 @@ pub fn typeset_text(markdown: &str) -> std::io::Result<(Vec<EditionOutput>, Diag
     std::fs::create_dir_all(&chapter)?;
     std::fs::write(
         dir.path().join(project::MANIFEST),
-        include_str!("../init/report.toml"),
+        include_str!("../../assets/init/report.toml"),
     )?;
     for lang in Lang::ALL {
         std::fs::write(chapter.join(format!("{lang}.md")), markdown)?;

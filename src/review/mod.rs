@@ -2,7 +2,7 @@
 //! text (headings, paragraphs, list items, table rows, code blocks) matched
 //! between two versions, and the words that changed inside a changed block.
 //! `renga diff` compares two versions of the report with it; translation
-//! records ([`crate::translation`]) compare a source text with the text a
+//! records ([`crate::review::records`]) compare a source text with the text a
 //! translation was made from.
 
 use std::cell::Cell;
@@ -16,10 +16,12 @@ use comrak::{Arena, parse_document};
 use serde::Serialize;
 use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 
-use crate::lang::{Lang, is_cjk};
+use crate::load::project::{Metrics, split_front_matter};
 use crate::markdown::{self, Piece};
-use crate::project::{Metrics, split_front_matter};
+use crate::model::lang::{Lang, is_cjk};
+pub mod diff;
 mod matching;
+pub mod records;
 mod words;
 
 pub use matching::*;

@@ -1,0 +1,8 @@
+//! The commands: one driver per command, over the stages below.
+
+pub mod args;
+pub mod check;
+pub mod compile;
+pub mod init;
+pub mod status;
+pub mod watch;

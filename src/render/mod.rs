@@ -1,0 +1,11 @@
+//! The writers: chapters as Typst ([`typst`], with every escaping rule in
+//! [`escape`]) and HTML ([`html`], laid out as web editions by [`web`]),
+//! the templates around them ([`template`]), and XLIFF for translators
+//! ([`xliff`]).
+
+pub mod escape;
+pub mod html;
+pub mod template;
+pub mod typst;
+pub mod web;
+pub mod xliff;
