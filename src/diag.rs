@@ -343,7 +343,22 @@ fn emit_human(root: &Path, diagnostics: &[Diagnostic]) -> io::Result<()> {
             termcolor::ColorChoice::Auto
         };
     let writer = termcolor::StandardStream::stderr(choice);
-    let mut writer = writer.lock();
+    write_human(root, diagnostics, &mut writer.lock())
+}
+
+/// Diagnostics as the terminal shows them, without colour (for a page that
+/// shows a broken build's errors, as `renga serve` does).
+pub fn human_text(root: &Path, diagnostics: &[Diagnostic]) -> String {
+    let mut out = termcolor::NoColor::new(Vec::new());
+    let _ = write_human(root, diagnostics, &mut out);
+    String::from_utf8_lossy(&out.into_inner()).into_owned()
+}
+
+fn write_human<W: termcolor::WriteColor>(
+    root: &Path,
+    diagnostics: &[Diagnostic],
+    writer: &mut W,
+) -> io::Result<()> {
     let config = term::Config::default();
     let mut files = SimpleFiles::new();
     let mut ids: HashMap<String, Option<usize>> = HashMap::new();
@@ -383,7 +398,7 @@ fn emit_human(root: &Path, diagnostics: &[Diagnostic]) -> io::Result<()> {
                 }
             }
         }
-        term::emit_to_write_style(&mut writer, &config, &files, &out).map_err(io::Error::other)?;
+        term::emit_to_write_style(writer, &config, &files, &out).map_err(io::Error::other)?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ fn format(command: &Command) -> Format {
         Command::Compile(args) => args.project.diagnostics.format,
         Command::Check(args) => args.project.diagnostics.format,
         Command::Watch(args) => args.project.diagnostics.format,
+        Command::Serve(args) => args.watch.project.diagnostics.format,
         Command::Init(args) => args.diagnostics.format,
         _ => Format::Human,
     }
@@ -36,6 +37,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Compile(args) => renga::cli::compile::run(args, cli.quiet),
         Command::Check(args) => renga::cli::check::run(args, cli.quiet),
         Command::Watch(args) => renga::cli::watch::run(args, cli.quiet),
+        Command::Serve(args) => renga::cli::serve::run(args, cli.quiet),
         Command::Init(args) => renga::cli::init::run(args, cli.quiet),
         Command::Diff(args) => renga::review::diff::run(args, cli.quiet),
         Command::Status(args) => renga::cli::status::run(args, cli.quiet),

@@ -43,6 +43,12 @@ pub enum Command {
         after_help = "Example:\n  renga watch --lang en         # rebuild out/*.en.pdf on every save\n\nA save that breaks the project prints the error and keeps the last good PDF;\nfixing it rebuilds without a restart. Stop with Ctrl-C."
     )]
     Watch(WatchArgs),
+    /// Preview in a browser: `watch --html` with a local web server whose
+    /// pages reload after every save and show a broken build's errors.
+    #[command(
+        after_help = "Examples:\n  renga serve --open            # opens the bilingual page\n  renga serve --port 0          # any free port; the first line says which\n\nServes only on this machine (127.0.0.1) unless --host says otherwise.\nCtrl-C stops it (exit status 0)."
+    )]
+    Serve(ServeArgs),
     /// Create a new report project that compiles at once.
     #[command(
         after_help = "Example:\n  renga init my-report && renga compile my-report\n\nRefuses to overwrite an existing project."
@@ -82,14 +88,14 @@ pub enum Command {
 
 /// `--format` for the commands whose output is their diagnostics: one
 /// definition, so the option reads the same in every command's help.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DiagnosticsArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ProjectArgs {
     /// The report project folder (the one with report.toml).
     #[arg(default_value = ".")]
@@ -146,7 +152,7 @@ pub struct CheckArgs {
     pub low_memory: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
@@ -158,6 +164,26 @@ pub struct WatchArgs {
     /// Milliseconds of quiet after a change before rebuilding.
     #[arg(long, default_value_t = 150)]
     pub debounce: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub watch: WatchArgs,
+
+    /// The port to listen on (0: any free port, printed on the first line).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+
+    /// The address to listen on. Anything but loopback lets other machines
+    /// read the report.
+    #[arg(long, default_value_t = crate::cli::serve::DEFAULT_HOST)]
+    pub host: std::net::IpAddr,
+
+    /// Open the bilingual page (or the first edition's) in the default
+    /// browser after the first build.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,5 +4,6 @@ pub mod args;
 pub mod check;
 pub mod compile;
 pub mod init;
+pub mod serve;
 pub mod status;
 pub mod watch;

@@ -44,6 +44,9 @@ pub struct Session {
     read: HashSet<PathBuf>,
     /// Also write the web editions (`--html`).
     html: bool,
+    /// The report's name (`report.toml`'s `name`) from the last build that
+    /// read it: the outputs' file names.
+    name: Option<String>,
 }
 
 impl Session {
@@ -59,7 +62,28 @@ impl Session {
             last_good: HashMap::new(),
             read: HashSet::new(),
             html: false,
+            name: None,
         }
+    }
+
+    /// Where the outputs are written.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// The report's name, once a build has read `report.toml`.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The editions this session builds.
+    pub fn editions(&self) -> &[Edition] {
+        &self.editions
+    }
+
+    /// The last good PDF of an edition.
+    pub fn last_good(&self, edition: Edition) -> Option<&EditionOutput> {
+        self.last_good.get(&edition)
     }
 
     /// Also writes the web editions on every rebuild (as `[output] html`).
@@ -127,6 +151,7 @@ impl Session {
         };
         let web: Vec<&crate::render::web::WebOutput> = pages.iter().collect();
         let name = prepared.project.manifest.name.clone();
+        self.name = Some(name.clone());
         self.read
             .extend(prepared.sources.read_paths().into_iter().map(PathBuf::from));
         self.sources = Some(prepared.sources);
@@ -252,13 +277,40 @@ fn affects_everything(path: &Path) -> bool {
 
 pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
     let root = args.project.project.clone();
+    let format = args.project.diagnostics.format;
+    watch_loop(args, quiet, |_, rebuild| {
+        announce(&root, rebuild, format, quiet)
+    })
+}
+
+/// What the watch loop waits for: a file event, or Ctrl-C.
+enum Wake {
+    Files(notify::Result<notify::Event>),
+    Stop,
+}
+
+/// The watch loop of `renga watch` and `renga serve`: a first build, then a
+/// rebuild after every relevant change, each handed to `on_rebuild`. Ctrl-C
+/// stops it between rebuilds (exit status 0), never in the middle of
+/// writing the outputs.
+pub fn watch_loop(
+    args: &WatchArgs,
+    quiet: bool,
+    mut on_rebuild: impl FnMut(&Session, &Rebuild),
+) -> i32 {
+    let root = args.project.project.clone();
     let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
     let out_abs = std::path::absolute(&out_dir).unwrap_or(out_dir.clone());
     let root_abs = std::path::absolute(&root).unwrap_or(root.clone());
-    let format = args.project.diagnostics.format;
     let (tx, rx) = mpsc::channel();
+    let stop = tx.clone();
+    // Only the first handler counts; a second loop in one process (tests)
+    // keeps the first.
+    let _ = ctrlc::set_handler(move || {
+        let _ = stop.send(Wake::Stop);
+    });
     let mut watcher = match notify::recommended_watcher(move |event| {
-        let _ = tx.send(event);
+        let _ = tx.send(Wake::Files(event));
     }) {
         Ok(w) => w,
         Err(err) => {
@@ -276,7 +328,8 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
     if !quiet {
         eprintln!("watching {} (Ctrl-C to stop)", root.display());
     }
-    announce(&root, &guarded(&mut session, true), format, quiet);
+    let first = guarded(&mut session, true);
+    on_rebuild(&session, &first);
     let debounce = Duration::from_millis(args.debounce);
     loop {
         // Wait for a relevant change, then for the editor to finish saving.
@@ -289,7 +342,13 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
                 Some(t) => rx.recv_timeout(t),
             };
             match event {
-                Ok(Ok(event)) => {
+                Ok(Wake::Stop) => {
+                    if !quiet {
+                        eprintln!("stopped");
+                    }
+                    return 0;
+                }
+                Ok(Wake::Files(Ok(event))) => {
                     if matches!(event.kind, EventKind::Access(_)) {
                         continue;
                     }
@@ -305,12 +364,13 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
                         timeout = Some(debounce);
                     }
                 }
-                Ok(Err(err)) => eprintln!("warning: file watching: {err}"),
+                Ok(Wake::Files(Err(err))) => eprintln!("warning: file watching: {err}"),
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return 1,
             }
         }
-        announce(&root, &guarded(&mut session, everything), format, quiet);
+        let rebuild = guarded(&mut session, everything);
+        on_rebuild(&session, &rebuild);
     }
 }
 
@@ -329,7 +389,7 @@ fn guarded(session: &mut Session, everything: bool) -> Rebuild {
 }
 
 /// One line per rebuild, after the diagnostics.
-fn announce(root: &Path, rebuild: &Rebuild, format: Format, quiet: bool) {
+pub fn announce(root: &Path, rebuild: &Rebuild, format: Format, quiet: bool) {
     let _ = diag::emit(root, &rebuild.diagnostics.items, format);
     let ms = rebuild.elapsed.as_millis();
     let warnings = rebuild.diagnostics.warning_count();

@@ -138,3 +138,36 @@ fn web_editions_pass_axe_and_the_validator_and_pair_level_in_chromium() {
         }
     }
 }
+
+#[test]
+fn a_served_page_reloads_by_itself_in_chromium_and_shows_a_broken_build() {
+    require("chromium", "chromium");
+    require("node", "nodejs");
+    let harness = repo().join("tests/browser");
+    assert!(
+        harness.join("node_modules/puppeteer-core").is_dir(),
+        "the browser harness's npm packages are missing: run scripts/test"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("report");
+    renga(&["init", project.to_str().unwrap()]);
+    let serve = crate::serve::Serve::start(&project, &[]);
+    let out = Command::new("node")
+        .arg(harness.join("serve.mjs"))
+        .arg(format!("http://{}/my-report.en-ja.html", serve.addr))
+        .arg(project.join("chapters/01-getting-started/en.md"))
+        .current_dir(&harness)
+        .output()
+        .expect("node runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "live reload in Chromium:\n{text}");
+    assert!(text.contains("reloaded by itself"), "{text}");
+    assert!(
+        text.contains("the error went with the next good save"),
+        "{text}"
+    );
+}

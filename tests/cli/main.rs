@@ -13,6 +13,7 @@ mod fixtures;
 mod real_documents;
 mod review;
 mod safety;
+mod serve;
 mod status;
 #[cfg(unix)]
 mod trust;
