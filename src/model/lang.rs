@@ -41,6 +41,20 @@ impl Lang {
             _ => None,
         }
     }
+
+    /// The language a BCP 47 tag names, by its primary language subtag,
+    /// case-insensitively, as CAT tools write them: `en`, `en-US`, `EN-gb`,
+    /// `ja-JP`, `ja_JP` (`None` for any other language).
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?;
+        if primary.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else if primary.eq_ignore_ascii_case("ja") {
+            Some(Lang::Ja)
+        } else {
+            None
+        }
+    }
 }
 
 impl std::fmt::Display for Lang {
@@ -132,6 +146,19 @@ pub fn is_cjk(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_language_tag_names_its_language_by_the_primary_subtag_in_any_case() {
+        for tag in ["en", "en-US", "EN-gb", "en_SG", " en "] {
+            assert_eq!(Lang::from_tag(tag), Some(Lang::En), "{tag}");
+        }
+        for tag in ["ja", "ja-JP", "JA-jp", "ja-Jpan-JP"] {
+            assert_eq!(Lang::from_tag(tag), Some(Lang::Ja), "{tag}");
+        }
+        for tag in ["", "fr-FR", "eng", "jav", "e"] {
+            assert_eq!(Lang::from_tag(tag), None, "{tag}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -825,3 +825,42 @@ fn an_imported_block_whose_footnote_changed_stays_stale_until_the_note_is_transl
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(status(&p)["chapters"][0]["state"], "in-sync");
 }
+
+#[test]
+fn language_tags_with_regions_as_cat_tools_write_them_are_the_same_languages() {
+    let p = project();
+    edit(&p, EN, "The last paragraph.", "The last paragraph, again.");
+    let xliff = export(&p, &["--out", "out.xlf"]);
+    assert!(xliff.is_empty());
+    p.file(
+        "pairs.json",
+        r#"[["The last paragraph, again.", "最後の段落、もう一度。"]]"#,
+    );
+    let out = Command::new("python3")
+        .arg(fixtures().join("cat_tool.py"))
+        .args(["out.xlf", "filled.xlf", "pairs.json", "en-US", "ja-JP"])
+        .current_dir(p.path())
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "translate-toolkit: {}", stderr(&out));
+    let filled = read(&p, "filled.xlf");
+    assert!(
+        filled.contains(r#"source-language="en-US""#)
+            && filled.contains(r#"target-language="ja-JP""#),
+        "{filled}"
+    );
+    validate(&filled);
+    // Another language is still refused, whatever its region.
+    let french = filled.replace(r#"target-language="ja-JP""#, r#"target-language="fr-FR""#);
+    p.file("french.xlf", &french);
+    let out = p.renga(&["xliff", "import", "french.xlf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("its file says en-US to fr-FR"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.renga(&["xliff", "import", "filled.xlf"]);
+    assert!(out.status.success(), "{}\n{filled}", stderr(&out));
+    assert!(read(&p, JA).contains("最後の段落、もう一度。"));
+}

@@ -391,7 +391,11 @@ fn accept(
         ));
     };
     let (source, target) = (id.source, id.source.other());
-    if unit.source_language != source.code() || unit.target_language != target.code() {
+    // CAT tools write tags with regions (`en-US`, `ja-JP`): the language is
+    // what counts.
+    if Lang::from_tag(&unit.source_language) != Some(source)
+        || Lang::from_tag(&unit.target_language) != Some(target)
+    {
         return Err((
             "xliff-unit",
             format!(
