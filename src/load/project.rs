@@ -683,6 +683,39 @@ pub fn split_front_matter(text: &str) -> Option<(&str, usize)> {
 
 /// The text between a `fence` line opening the file and the next such line,
 /// with its byte offset; `None` unless both are there.
+/// Front matter whose opening or closing fence has white space after it
+/// (`--- `, as some published pages have it; Jekyll accepts it) with the
+/// fences written plainly, so that every reader of the chapter (comrak's
+/// front matter, the records, the diff) sees front matter, not a rule and a
+/// heading. Only those two lines change, so every line keeps its number.
+fn tidy_fences(text: String) -> String {
+    let first = text.split_inclusive('\n').next().unwrap_or_default();
+    let Some(fence) = ["---", "+++"].into_iter().find(|f| first.trim_end() == *f) else {
+        return text;
+    };
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some(close) = lines.iter().skip(1).position(|l| l.trim_end() == fence) else {
+        return text;
+    };
+    let plain = |line: &str| -> String {
+        let end = if line.ends_with("\r\n") {
+            "\r\n"
+        } else if line.ends_with('\n') {
+            "\n"
+        } else {
+            ""
+        };
+        format!("{fence}{end}")
+    };
+    let (open_line, close_line) = (plain(lines[0]), plain(lines[close + 1]));
+    if open_line == lines[0] && close_line == lines[close + 1] {
+        return text;
+    }
+    lines[0] = &open_line;
+    lines[close + 1] = &close_line;
+    lines.concat()
+}
+
 fn split_fenced<'t>(text: &'t str, fence: &str) -> Option<(&'t str, usize)> {
     let rest = text.strip_prefix(fence)?;
     let rest = rest
@@ -745,7 +778,7 @@ fn load_chapters(
             if !confine::Root::new(root).has_entry(&rel) {
                 continue;
             }
-            let Some(text) = read(root, &rel, diags) else {
+            let Some(text) = read(root, &rel, diags).map(tidy_fences) else {
                 broken = true;
                 continue;
             };

@@ -112,11 +112,69 @@ pub fn collect_anchors(project: &Project) -> Anchors<'_> {
     }
 }
 
+/// A chapter text parsed with comrak, as every reader of it (the writers,
+/// the review, XLIFF) must see it: smart punctuation makes `--` an en dash,
+/// but `--` directly before a letter, at the start of a word, is a
+/// command-line option (`--format`), written as the author typed it.
+pub fn parse<'a>(arena: &'a Arena<'a>, text: &str, options: &Options) -> Node<'a> {
+    let root = parse_document(arena, text, options);
+    if options.parse.smart && text.contains("--") {
+        keep_option_dashes(root, text);
+    }
+    root
+}
+
+/// Puts back `--` where smart punctuation made an en dash of an option's
+/// prefix: an en dash at the start of a word, directly before an ASCII
+/// letter, where the source lines of its text have `--` before that word.
+fn keep_option_dashes<'a>(root: Node<'a>, source: &str) {
+    let lines: Vec<&str> = source.lines().collect();
+    for node in root.descendants() {
+        let mut data = node.data_mut();
+        let (start, end) = (data.sourcepos.start.line, data.sourcepos.end.line);
+        let NodeValue::Text(text) = &mut data.value else {
+            continue;
+        };
+        if !text.contains('–') {
+            continue;
+        }
+        let written = lines
+            .get(start.saturating_sub(1)..end.min(lines.len()))
+            .map(|l| l.join("\n"))
+            .unwrap_or_default();
+        let mut out = String::with_capacity(text.len() + 4);
+        let mut prev: Option<char> = None;
+        let mut rest = text.as_ref();
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[c.len_utf8()..];
+            let word: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .collect();
+            if c == '–'
+                && prev.is_none_or(|p| {
+                    p.is_whitespace() || matches!(p, '(' | '[' | '"' | '\'' | '`' | '“' | '‘')
+                })
+                && word.starts_with(|w: char| w.is_ascii_alphabetic())
+                && written.contains(&format!("--{word}"))
+            {
+                out.push_str("--");
+            } else {
+                out.push(c);
+            }
+            prev = Some(c);
+        }
+        if out != *text {
+            *text = out.into();
+        }
+    }
+}
+
 /// The anchors of a markdown text's top-level headings, as links name them.
 fn heading_anchors(markdown: &str) -> Vec<String> {
     let options = options_for(markdown);
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown, &options);
+    let root = parse(&arena, markdown, &options);
     let mut anchorizer = Anchorizer::new();
     root.children()
         .filter(|n| matches!(n.data().value, NodeValue::Heading(_)))
@@ -363,7 +421,7 @@ pub fn top_nodes<'a>(root: &'a AstNode<'a>) -> Vec<&'a AstNode<'a>> {
 /// marks and that translation records pair up.
 pub fn top_blocks(markdown: &str) -> Vec<BlockInfo> {
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown, &options_for(markdown));
+    let root = parse(&arena, markdown, &options_for(markdown));
     top_nodes(root)
         .into_iter()
         .map(|n| {

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 use comrak::nodes::{ListType, NodeValue, TableAlignment};
-use comrak::{Anchorizer, Arena, parse_document};
+use comrak::{Anchorizer, Arena};
 
 use crate::diag::{Diagnostic, Location};
 use crate::load::project::{Chapter, ChapterText, Project};
@@ -133,7 +133,7 @@ pub fn convert(
     stale: Option<&HashSet<usize>>,
 ) -> HtmlChapter {
     let arena = Arena::new();
-    let root = parse_document(&arena, &text.text, &options());
+    let root = crate::markdown::parse(&arena, &text.text, &options());
     let mut w = HtmlWriter {
         out: String::with_capacity(text.text.len() * 2),
         diagnostics: Vec::new(),

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use comrak::nodes::{ListType, NodeValue, TableAlignment};
-use comrak::{Anchorizer, Arena, parse_document};
+use comrak::{Anchorizer, Arena};
 
 use crate::diag::{Diagnostic, Location};
 use crate::load::project::{Chapter, ChapterText, Metrics, Project};
@@ -48,7 +48,7 @@ pub fn convert_redline(
     // unused one can be reported at its line (comrak drops those).
     options.parse.leave_footnote_definitions = true;
     let arena = Arena::new();
-    let root = parse_document(&arena, &text.text, &options);
+    let root = crate::markdown::parse(&arena, &text.text, &options);
     let module = format!("/chapters/{}/{}.md.typ", chapter.slug, text.lang);
     let mut w = Writer {
         out: String::with_capacity(text.text.len() * 2),

@@ -11,8 +11,8 @@ use std::hash::Hash;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use comrak::Arena;
 use comrak::nodes::{AstNode, ListType, NodeValue};
-use comrak::{Arena, parse_document};
 use serde::Serialize;
 use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 
@@ -59,7 +59,7 @@ pub type Expand<'a> = Option<(&'a Metrics, Lang)>;
 /// records pair. A list or table is one block, its items and rows in a line.
 pub fn top_units(markdown_text: &str, expand: Expand) -> Vec<Block> {
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown_text, &markdown::options_for(markdown_text));
+    let root = markdown::parse(&arena, markdown_text, &markdown::options_for(markdown_text));
     let infos = markdown::top_blocks(markdown_text);
     markdown::top_nodes(root)
         .into_iter()
@@ -86,7 +86,7 @@ pub fn footnotes(markdown_text: &str) -> Vec<(String, String)> {
         return Vec::new();
     }
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown_text, &markdown::options_for(markdown_text));
+    let root = markdown::parse(&arena, markdown_text, &markdown::options_for(markdown_text));
     root.children()
         .filter_map(|node| match &node.data().value {
             NodeValue::FootnoteDefinition(def) => {
@@ -115,7 +115,7 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
         });
     }
     let arena = Arena::new();
-    let root = parse_document(&arena, markdown_text, &markdown::options_for(markdown_text));
+    let root = markdown::parse(&arena, markdown_text, &markdown::options_for(markdown_text));
     let tops = top_units(markdown_text, expand);
     let mut index = 0;
     for node in root.children() {

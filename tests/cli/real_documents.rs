@@ -619,3 +619,73 @@ fn words_model_what_a_reader_sees() {
     assert!(hidden_shown(&w.hidden, "a secret note here", "a secret note here").is_ok());
     assert!(pdf_holds("ﬁ", "fi").is_err());
 }
+
+/// Front matter as 3 of 50 published GovTech pages open it, `--- ` with a
+/// trailing space (Jekyll accepts it): it is front matter, not a rule and a
+/// heading that print the YAML as the chapter's title and again as 1.1.
+#[test]
+fn front_matter_fences_with_trailing_white_space_are_front_matter() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "--- \nlayout: post\ntitle: \"Singpass for Businesses\"\npermalink: /singpass/  \n---  \n\n## Purpose\n\nSingpass serves {{metric sg.identity.users}} residents.\n",
+    );
+    p.file(
+        "chapters/01-intro/ja.md",
+        "---\t\r\ntitle: シンガポールの電子政府\r\n---\r\n\r\n## 目的\r\n\r\n本文。\r\n",
+    );
+    let (en, _) = p
+        .layout_text(Edition::En)
+        .unwrap_or_else(|d| panic!("{:?}", d.items));
+    assert!(en.contains("Singpass for Businesses"), "{en}");
+    assert!(
+        !en.contains("layout: post") && !en.contains("permalink"),
+        "{en}"
+    );
+    let (ja, _) = p
+        .layout_text(Edition::Ja)
+        .unwrap_or_else(|d| panic!("{:?}", d.items));
+    assert!(
+        squash(&ja).contains(&squash("シンガポールの電子政府")),
+        "{ja}"
+    );
+    assert!(!ja.contains("title:"), "{ja}");
+}
+
+/// `--` directly before a letter is a command-line option, not a dash, as
+/// the Digital Agency's pages write them (`## --format オプション`,
+/// `--infile`, `--sep` in lists); a dash between words or numbers stays one.
+#[test]
+fn two_hyphens_before_a_letter_are_an_option_not_a_dash() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/ja.md",
+        "+++\ntitle = \"はじめに\"\n+++\n\n## --format オプション\n\n- 入力は --infile、区切りは (--sep) で指定する。\n- 1990--2000年、A -- B。\n",
+    );
+    let out = p.renga(&["compile", "--lang", "ja", "--html"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = pdf_text(&p.out("test-report.ja.pdf"));
+    for option in ["--format オプション", "--infile", "(--sep)"] {
+        assert!(text.contains(option), "{option} in\n{text}");
+    }
+    assert!(
+        text.contains("1990–2000") && text.contains("A – B"),
+        "{text}"
+    );
+    let page = decode_html(&std::fs::read_to_string(p.out("test-report.ja.html")).unwrap());
+    // The text as read: without tags (Latin runs carry `lang="en"` spans).
+    let mut html = String::new();
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => html.push(c),
+            _ => {}
+        }
+    }
+    for option in ["--format オプション", "--infile", "(--sep)"] {
+        assert!(html.contains(option), "{option} in the web edition");
+    }
+    assert!(html.contains("1990–2000"));
+}

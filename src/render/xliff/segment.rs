@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
+use comrak::Arena;
 use comrak::nodes::{AstNode, NodeValue};
-use comrak::{Arena, parse_document};
 
 use crate::markdown;
 use crate::model::lang::Lang;
@@ -233,7 +233,7 @@ pub type Cut = (std::ops::Range<usize>, Option<Segment>);
 /// would lose what the author wrote, so it is not offered for translation).
 pub fn blocks(text: &str) -> Vec<Cut> {
     let arena = Arena::new();
-    let root = parse_document(&arena, text, &markdown::options_for(text));
+    let root = markdown::parse(&arena, text, &markdown::options_for(text));
     let lines = Lines::new(text);
     markdown::top_nodes(root)
         .into_iter()

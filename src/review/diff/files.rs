@@ -176,8 +176,7 @@ fn referenced_images(project: &Project) -> Vec<String> {
                 continue;
             };
             let arena = Arena::new();
-            let doc =
-                comrak::parse_document(&arena, &text.text, &markdown::options_for(&text.text));
+            let doc = markdown::parse(&arena, &text.text, &markdown::options_for(&text.text));
             for node in doc.descendants() {
                 let sources = match &node.data().value {
                     NodeValue::Image(link) => vec![link.url.clone()],
