@@ -4,7 +4,8 @@ use renga::cli::args::{Cli, Command, XliffCommand};
 use renga::diag::Format;
 
 fn main() {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    locate_project(&mut cli.command);
     // No input may crash renga: a panic (a bug, here or in typst) is one
     // internal error in the command's diagnostic format, exit 1.
     renga::diag::catch_panics();
@@ -18,6 +19,23 @@ fn main() {
             1
         });
     std::process::exit(code);
+}
+
+/// The project folder each command means, found as git and cargo find
+/// theirs (see `find_root`): from inside a chapter folder, or by its
+/// `report.toml`.
+fn locate_project(command: &mut Command) {
+    use renga::load::project::find_root;
+    let project = match command {
+        Command::Compile(args) => &mut args.project.project,
+        Command::Check(args) => &mut args.project.project,
+        Command::Watch(args) => &mut args.project.project,
+        Command::Serve(args) => &mut args.watch.project.project,
+        Command::Status(args) => &mut args.project,
+        Command::Xliff(XliffCommand::Export(args)) => &mut args.project,
+        _ => return,
+    };
+    *project = find_root(project);
 }
 
 /// The diagnostic format the command was asked for.

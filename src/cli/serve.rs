@@ -75,12 +75,7 @@ pub fn run(args: &ServeArgs, quiet: bool) -> i32 {
     watch_args.project.html = true;
     let root = watch_args.project.project.clone();
     let format = watch_args.project.diagnostics.format;
-    if !root.join(crate::load::project::MANIFEST).is_file() {
-        eprintln!(
-            "error: {} has no {}: not a report project (create one with `renga init`)",
-            root.display(),
-            crate::load::project::MANIFEST
-        );
+    if !watch::is_project(&root) {
         return 1;
     }
     let addr = SocketAddr::new(args.host, args.port);

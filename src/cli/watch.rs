@@ -283,6 +283,24 @@ pub fn run(args: &WatchArgs, quiet: bool) -> i32 {
     })
 }
 
+/// Whether `root` is a report project; says why not. Watching a folder
+/// that is none would promise "the last good PDFs" that never existed.
+pub fn is_project(root: &Path) -> bool {
+    let manifest = crate::load::project::MANIFEST;
+    if root.join(manifest).is_file() {
+        return true;
+    }
+    if root.exists() {
+        eprintln!(
+            "error: {} has no {manifest}: not a report project (create one with `renga init`)",
+            root.display()
+        );
+    } else {
+        eprintln!("error: {} does not exist", root.display());
+    }
+    false
+}
+
 /// What the watch loop waits for: a file event, or Ctrl-C.
 enum Wake {
     Files(notify::Result<notify::Event>),
@@ -299,6 +317,9 @@ pub fn watch_loop(
     mut on_rebuild: impl FnMut(&Session, &Rebuild),
 ) -> i32 {
     let root = args.project.project.clone();
+    if !is_project(&root) {
+        return 1;
+    }
     let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
     let out_abs = std::path::absolute(&out_dir).unwrap_or(out_dir.clone());
     let root_abs = std::path::absolute(&root).unwrap_or(root.clone());

@@ -431,7 +431,40 @@ fn is_identifier(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
+/// The project a command means by `given`, as git and cargo find theirs:
+/// the folder itself when it has a `report.toml`; the folder of a
+/// `report.toml` named directly; else the nearest folder above that has
+/// one (an author runs `renga check` inside a chapter folder). `given`
+/// unchanged when none has, so that loading says what is missing.
+pub fn find_root(given: &Path) -> PathBuf {
+    if given.is_file() && given.file_name().is_some_and(|n| n == MANIFEST) {
+        return match given.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+    }
+    if !given.is_dir() || given.join(MANIFEST).is_file() {
+        return given.to_path_buf();
+    }
+    let Ok(absolute) = std::path::absolute(given) else {
+        return given.to_path_buf();
+    };
+    absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(MANIFEST).is_file())
+        .map_or_else(|| given.to_path_buf(), Path::to_path_buf)
+}
+
 fn load_manifest(root: &Path, diags: &mut Diagnostics) -> Option<Manifest> {
+    if !root.exists() {
+        diags.push(
+            Diagnostic::error("no-project", format!("{} does not exist", root.display())).hint(
+                "pass the project folder (the one with report.toml), or run `renga init` there",
+            ),
+        );
+        return None;
+    }
     if !confine::Root::new(root).has_entry(MANIFEST) {
         diags.push(
             Diagnostic::error(

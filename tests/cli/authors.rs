@@ -791,3 +791,76 @@ fn a_large_svg_is_stored_once_per_pdf_however_often_it_is_shown() {
         size(JA)
     );
 }
+
+/// Runs renga with `args` in `dir` (not the project root).
+fn renga_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("renga runs")
+}
+
+/// An author inside a chapter folder runs `renga check` as they would run
+/// `git status`: the project is found in the folders above.
+#[test]
+fn the_project_is_found_from_inside_it_and_by_its_report_toml() {
+    let p = TestProject::new();
+    let chapter = p.path().join("chapters/01-intro");
+    let out = renga_in(&chapter, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = renga_in(&chapter, &["status", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("01-intro"), "{}", stdout(&out));
+    // `renga compile path/to/report.toml` means that project.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let manifest = p.path().join("report.toml");
+    let out = renga_in(
+        elsewhere.path(),
+        &["compile", manifest.to_str().unwrap(), "--lang", "en"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(p.out(EN).is_file());
+    // A folder that does not exist says so.
+    let out = renga_in(elsewhere.path(), &["check", "no-such-folder"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no-such-folder does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `watch` in a folder that is no project says so and stops, instead of
+/// watching and promising "the last good PDFs" that never existed.
+#[test]
+fn watch_outside_a_project_says_so_and_stops() {
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["watch", "serve"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+            .args(
+                [command, "--port", "0"]
+                    .into_iter()
+                    .take(if command == "serve" { 3 } else { 1 }),
+            )
+            .current_dir(empty.path())
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("renga {command} kept running in a folder that is no project");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = stderr(&out);
+        assert!(err.contains("not a report project"), "{command}: {err}");
+        assert!(!err.contains("last good"), "{command}: {err}");
+    }
+}
