@@ -931,6 +931,7 @@ mod tests {
                     key: "sg.a.b",
                     field: None,
                     extra: false,
+                    typo: None,
                     offset: 8,
                     len: 17
                 },
@@ -939,12 +940,32 @@ mod tests {
                     key: "k",
                     field: Some("date"),
                     extra: false,
+                    typo: None,
                     offset: 28,
                     len: 19
                 },
             ]
         );
         assert_eq!(shortcodes("{{metric"), vec![Piece::Text("{{metric")]);
+        // Mistyped references are found (to be refused); other braces are text.
+        for (text, typo) in [
+            ("{{metrics sg.a.b}}", "metrics"),
+            ("{{metric: sg.a.b}}", "metric:"),
+            ("{{Metirc sg.a.b}}", "Metirc"),
+        ] {
+            assert!(
+                matches!(shortcodes(text)[..], [Piece::Metric { typo: Some(t), key: "sg.a.b", .. }] if t == typo),
+                "{text}"
+            );
+        }
+        for text in [
+            "{{#include x.rs}}",
+            "{{ site.title }}",
+            "{{x}}",
+            "{{meter 3}}",
+        ] {
+            assert_eq!(shortcodes(text), vec![Piece::Text(text)], "{text}");
+        }
         assert!(shortcodes("").is_empty());
     }
 

@@ -41,8 +41,27 @@ impl<'a> Resolve<'a> {
         key: &str,
         field: Option<&str>,
         extra: bool,
+        typo: Option<&str>,
     ) -> Result<MetricRef<'a>, Box<(Diagnostic, String)>> {
         let written = format!("{{{{metric {key}}}}}");
+        if let Some(typo) = typo {
+            // Printed as the author wrote it (a mistyped word is not `metric`).
+            let shown = match field {
+                Some(f) => format!("{{{{{typo} {key} {f}}}}}"),
+                None if key.is_empty() => format!("{{{{{typo}}}}}"),
+                None => format!("{{{{{typo} {key}}}}}"),
+            };
+            let meant = metric_named(self.metrics, key)
+                .map(|m| m.key.clone())
+                .or_else(|| self.metrics.closest(key).map(str::to_string))
+                .unwrap_or_else(|| "ID".to_string());
+            let d = Diagnostic::error(
+                "metric-syntax",
+                format!("`{shown}` is not a metric reference: renga has no `{typo}` shortcode"),
+            )
+            .hint(format!("did you mean `{{{{metric {meant}}}}}`?"));
+            return Err(Box::new((d, shown)));
+        }
         let Some(metric) = metric_named(self.metrics, key) else {
             let mut d = Diagnostic::error("metric-unknown", format!("unknown metric `{key}`"));
             if let Some(file) = self.metrics.failed_file(key) {
@@ -66,7 +85,7 @@ impl<'a> Resolve<'a> {
             Some(text) => Ok(MetricRef { metric, text }),
             None => Err(Box::new((
                 Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
-                    .hint("write `{{metric ID}}` for the value or `{{metric ID date}}` for its as-of date"),
+                    .hint("write `{{metric ID}}` for the value with its unit, `{{metric ID number}}` for the figure alone or `{{metric ID date}}` for its as-of date"),
                 written,
             ))),
         }
@@ -79,8 +98,9 @@ pub(crate) fn metric_named<'m>(metrics: &'m Metrics, key: &str) -> Option<&'m Me
     metrics.get(&key.to_ascii_lowercase())
 }
 
-/// What a reference to `metric` prints: its value (no field) or its as-of
-/// date (`date`, in any case); `None` for any other field or more words.
+/// What a reference to `metric` prints: its value with its unit (no
+/// field), the figure alone (`number`) or its as-of date (`date`), fields in
+/// any case; `None` for any other field or more words.
 pub(crate) fn metric_text(
     metric: &Metric,
     field: Option<&str>,
@@ -91,6 +111,9 @@ pub(crate) fn metric_text(
         (None, false) => Some(format::metric(metric, lang)),
         (Some(f), false) if f.eq_ignore_ascii_case("date") => {
             Some(format::date(metric.as_of, lang))
+        }
+        (Some(f), false) if f.eq_ignore_ascii_case("number") => {
+            Some(format::metric_number(metric, lang))
         }
         _ => None,
     }
@@ -106,6 +129,9 @@ pub(crate) enum Piece<'t> {
         field: Option<&'t str>,
         /// More words followed the field: a malformed reference.
         extra: bool,
+        /// The first word, when it only looks like `metric` (`metrics`,
+        /// `metric:`, `metirc`): a mistyped reference, an error.
+        typo: Option<&'t str>,
         /// Byte offset and length of the whole shortcode in the run.
         offset: usize,
         len: usize,
@@ -124,15 +150,18 @@ pub(crate) fn shortcodes(text: &str) -> Vec<Piece<'_>> {
         };
         let inner = rest[start + 2..start + len].trim();
         let mut words = inner.split_whitespace();
-        // `{{METRIC id}}` and `{{Metric id}}` are what the author meant.
-        if !words
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case("metric"))
-        {
+        // `{{METRIC id}}` and `{{Metric id}}` are what the author meant;
+        // `{{metrics id}}` and `{{metric: id}}` are what they mistyped.
+        let first = words.next().unwrap_or_default();
+        let typo = if first.eq_ignore_ascii_case("metric") {
+            None
+        } else if looks_like_metric(first) {
+            Some(first)
+        } else {
             consumed += start + 2;
             rest = &rest[start + 2..];
             continue;
-        }
+        };
         if plain_from < consumed + start {
             out.push(Piece::Text(&text[plain_from..consumed + start]));
         }
@@ -140,6 +169,7 @@ pub(crate) fn shortcodes(text: &str) -> Vec<Piece<'_>> {
             key: words.next().unwrap_or(""),
             field: words.next(),
             extra: words.next().is_some(),
+            typo,
             offset: consumed + start,
             len: len + 2,
         });
@@ -151,6 +181,16 @@ pub(crate) fn shortcodes(text: &str) -> Vec<Piece<'_>> {
         out.push(Piece::Text(&text[plain_from..]));
     }
     out
+}
+
+/// A first word an author who meant `metric` may have typed: `metrics`,
+/// `metric:`, `Metric.`, `metirc`, `mertic` (within two edits).
+fn looks_like_metric(word: &str) -> bool {
+    let lower = word
+        .trim_end_matches(|c: char| c.is_ascii_punctuation())
+        .to_ascii_lowercase();
+    lower.len() >= 4
+        && (lower.starts_with("metric") || strsim::damerau_levenshtein(&lower, "metric") <= 2)
 }
 
 impl Resolve<'_> {

@@ -274,6 +274,24 @@ pub fn metric(m: &Metric, lang: Lang) -> String {
     v
 }
 
+/// A metric's figure alone, without its unit (`{{metric ID number}}`):
+/// `4,500,000`, `450万`, with the words that say it is illustrative.
+pub fn metric_number(m: &Metric, lang: Lang) -> String {
+    let value = &m.figure;
+    let mut v = String::from(if value.negative { "\u{2212}" } else { "" });
+    v.push_str(&match lang {
+        Lang::En => group_thousands(value),
+        Lang::Ja => japanese_number(value),
+    });
+    if m.illustrative {
+        if lang == Lang::En {
+            v.push(' ');
+        }
+        v.push_str(illustrative_marker(lang));
+    }
+    v
+}
+
 /// The words that say a figure is illustrative, set next to it everywhere.
 pub fn illustrative_marker(lang: Lang) -> &'static str {
     match lang {

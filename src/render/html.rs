@@ -567,12 +567,13 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                     key,
                     field,
                     extra,
+                    typo,
                     offset,
                     len,
-                } => match self.resolve.metric(key, field, extra) {
+                } => match self.resolve.metric(key, field, extra, typo) {
                     Ok(m) => {
                         let metric = m.metric;
-                        if field == Some("date") {
+                        if field.is_some_and(|f| f.eq_ignore_ascii_case("date")) {
                             let _ = write!(self.out, "<time datetime=\"{}\">", metric.as_of);
                             self.plain(&m.text);
                             self.out.push_str("</time>");

@@ -806,19 +806,27 @@ impl<'a, 'n> Writer<'a, 'n> {
                     key,
                     field,
                     extra,
+                    typo,
                     offset,
                     len,
                 } => {
                     let pos = node.data().sourcepos.start;
                     let at = self.location(pos.line, pos.column, offset).with_len(len);
-                    self.metric(key, field, extra, at);
+                    self.metric(key, field, extra, typo, at);
                 }
             }
         }
     }
 
-    fn metric(&mut self, key: &str, field: Option<&str>, extra: bool, at: Location) {
-        match self.resolver().metric(key, field, extra) {
+    fn metric(
+        &mut self,
+        key: &str,
+        field: Option<&str>,
+        extra: bool,
+        typo: Option<&str>,
+        at: Location,
+    ) {
+        match self.resolver().metric(key, field, extra, typo) {
             Ok(m) => {
                 self.out.push_str("#renga-metric(");
                 escape::string_into(&mut self.out, &m.metric.key);

@@ -380,10 +380,12 @@ pub fn expand_metrics(text: &str, metrics: &Metrics, lang: Lang) -> String {
                 key,
                 field,
                 extra,
+                typo,
                 offset,
                 len,
             } => {
                 let written = markdown::metric_named(metrics, key)
+                    .filter(|_| typo.is_none())
                     .and_then(|m| markdown::metric_text(m, field, extra, lang));
                 out.push_str(written.as_deref().unwrap_or(&text[offset..offset + len]));
             }

@@ -864,3 +864,66 @@ fn watch_outside_a_project_says_so_and_stops() {
         assert!(!err.contains("last good"), "{command}: {err}");
     }
 }
+
+/// `{{metric ID number}}` is the figure alone, for prose that names its own
+/// unit ("Singpass has 1,234,567 users", not "1,234,567 people users").
+#[test]
+fn the_number_form_prints_the_figure_without_its_unit() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"Introduction\"\n+++\n\n## Purpose\n\nSingpass has {{metric sg.identity.users number}} users and {{metric jp.identity.users NUMBER}} more.\n",
+    );
+    p.file(
+        "chapters/01-intro/ja.md",
+        "+++\ntitle = \"はじめに\"\n+++\n\n## 目的\n\n利用者は{{metric sg.identity.users number}}名。\n",
+    );
+    let out = p.renga(&["compile", "--html", "--strict"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let en = squash(&pdf_text(&p.out(EN)));
+    assert!(
+        en.contains("Singpasshas1,234,567usersand98,765,432(illustrative)more."),
+        "{en}"
+    );
+    let ja = squash(&pdf_text(&p.out(JA)));
+    assert!(ja.contains("利用者は123万4,567名。"), "{ja}");
+    let html = std::fs::read_to_string(p.out("test-report.en.html")).unwrap();
+    assert!(
+        html.contains("<data value=\"1234567\">1,234,567</data> users"),
+        "{html}"
+    );
+}
+
+/// A mistyped reference is not printed as it is (passing `check --strict`):
+/// it is an error at its line with the reference the author meant.
+#[test]
+fn a_mistyped_metric_reference_is_an_error_with_a_suggestion() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"Introduction\"\n+++\n\n## Purpose\n\nSingpass has {{metrics sg.identity.users}} users.\n\nAgain {{metric: sg.identity.user}}, and mdBook's {{#include x.rs}} stays text.\n",
+    );
+    let diags = check_json(&p);
+    let typos = with_code(&diags, "metric-syntax");
+    assert_eq!(typos.len(), 2, "{diags:?}");
+    assert_eq!(typos[0]["line"], 7, "{:?}", typos[0]);
+    assert!(
+        typos[0]["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `{{metric sg.identity.users}}`?"),
+        "{:?}",
+        typos[0]
+    );
+    assert_eq!(typos[1]["line"], 9, "{:?}", typos[1]);
+    assert!(
+        typos[1]["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("{{metric sg.identity.users}}"),
+        "{:?}",
+        typos[1]
+    );
+    let out = p.renga(&["check", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+}
