@@ -144,6 +144,22 @@ pub fn is_cjk(c: char) -> bool {
         | 0x20000..=0x3FFFF)
 }
 
+/// Whether a soft line break between these two characters joins the lines
+/// without a space: between two Japanese characters, and after Japanese
+/// punctuation that carries its own space (JLREQ: nothing follows the
+/// ideographic comma and full stop but their own space), whatever follows,
+/// a Latin word or code included; likewise before an opening bracket.
+pub fn joins_tight(before: Option<char>, after: Option<char>) -> bool {
+    const CLOSING: &str = "、。，．！？：；」』）】〕〉》｝〙〗";
+    const OPENING: &str = "「『（【〔〈《｛〘〖";
+    match (before, after) {
+        (Some(b), Some(a)) if is_cjk(b) && is_cjk(a) => true,
+        (Some(b), Some(_)) if CLOSING.contains(b) => true,
+        (Some(_), Some(a)) if OPENING.contains(a) => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

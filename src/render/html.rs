@@ -23,7 +23,7 @@ use crate::markdown::{
     html_inline_open, html_pieces, label, location_of, options, plain_text, shortcodes, top_nodes,
     undo_smart_punctuation,
 };
-use crate::model::lang::{Lang, is_cjk, script_runs};
+use crate::model::lang::{Lang, joins_tight, script_runs};
 
 /// One chapter text as HTML, cut into sections like its Typst module.
 #[derive(Debug, Clone)]
@@ -521,9 +521,8 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 NodeValue::SoftBreak => {
                     let before = i.checked_sub(1).and_then(|j| edge_char(children[j], false));
                     let after = children.get(i + 1).and_then(|n| edge_char(n, true));
-                    if before.is_some_and(is_cjk) && after.is_some_and(is_cjk) {
-                        // Japanese lines join without a space.
-                    } else {
+                    // Japanese lines join without a space.
+                    if !joins_tight(before, after) {
                         self.out.push('\n');
                     }
                 }

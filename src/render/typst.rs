@@ -20,7 +20,7 @@ use crate::markdown::{
     redline_label, section_level, shortcodes, slug_title, title_node, top_nodes,
     undo_smart_punctuation,
 };
-use crate::model::lang::{Lang, is_cjk};
+use crate::model::lang::{Lang, joins_tight};
 use crate::render::escape;
 
 pub fn convert(
@@ -730,7 +730,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 NodeValue::SoftBreak => {
                     let before = i.checked_sub(1).and_then(|j| edge_char(children[j], false));
                     let after = children.get(i + 1).and_then(|n| edge_char(n, true));
-                    if !(before.is_some_and(is_cjk) && after.is_some_and(is_cjk)) {
+                    if !joins_tight(before, after) {
                         self.out.push(' ');
                     }
                 }

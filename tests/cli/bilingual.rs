@@ -724,3 +724,80 @@ fn narrow_table_cells_are_set_ragged() {
     // A justified narrow cell stretches its spaces well beyond a word space.
     assert!(widest > 0.0 && widest < 0.4, "widest space {widest} em");
 }
+
+/// The glyphs' own text of a PDF, without the spaces a reader guesses from
+/// stretched gaps (PyMuPDF's TEXT_INHIBIT_SPACES): a space in it is a space
+/// in print.
+fn pdf_glyph_text(pdf: &Path) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, pymupdf\nfor page in pymupdf.open(sys.argv[1]):\n    sys.stdout.write(page.get_text(flags=pymupdf.TEXT_INHIBIT_SPACES))",
+        ])
+        .arg(pdf)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "PyMuPDF (pip install pymupdf; scripts/test installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// JLREQ: nothing follows the ideographic comma and full stop but their
+/// own space. The Rust book's translation breaks its lines after 、 and 。
+/// before Latin words and code 45 times in these two chapters; each printed
+/// a space ("ではなく、 robot_name").
+#[test]
+fn no_space_is_printed_after_japanese_punctuation_at_a_line_break() {
+    let p = project();
+    p.file(
+        "report.toml",
+        format!("{REPORT_TOML}\n[layout]\ndraft = true\n"),
+    );
+    for (slug, name) in [
+        ("01-ownership", "rust-book-ch04-01-what-is-ownership"),
+        ("02-closures", "rust-book-ch13-01-closures"),
+    ] {
+        for lang in ["en", "ja"] {
+            p.file(
+                &format!("chapters/{slug}/{lang}.md"),
+                translated(&format!("{name}.{lang}.md")),
+            );
+        }
+    }
+    let out = p.renga(&["compile", "--lang", "ja", "--html"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = pdf_glyph_text(&p.out(JA));
+    assert!(
+        text.contains("所有権"),
+        "the Japanese edition's text was read"
+    );
+    let gaps: Vec<String> = text
+        .lines()
+        .flat_map(|line| {
+            let chars: Vec<char> = line.chars().collect();
+            (0..chars.len().saturating_sub(2))
+                .filter(|&i| {
+                    matches!(chars[i], '、' | '。')
+                        && chars[i + 1] == ' '
+                        && chars[i + 2].is_ascii()
+                })
+                .map(|i| {
+                    chars[i.saturating_sub(6)..(i + 8).min(chars.len())]
+                        .iter()
+                        .collect()
+                })
+                .collect::<Vec<String>>()
+        })
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "{} gaps after 、 or 。: {gaps:?}",
+        gaps.len()
+    );
+    // The web edition joins them the same way.
+    let html = std::fs::read_to_string(p.out("test-report.ja.html")).unwrap();
+    assert!(!html.contains("、\n<code>") && !html.contains("。\n<code>"));
+}
