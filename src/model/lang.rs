@@ -144,6 +144,14 @@ pub fn is_cjk(c: char) -> bool {
         | 0x20000..=0x3FFFF)
 }
 
+/// The words a draft shows where an image has no alt text yet.
+pub fn alt_missing(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "alt text missing",
+        Lang::Ja => "代替テキスト未記入",
+    }
+}
+
 /// Whether a soft line break between these two characters joins the lines
 /// without a space: between two Japanese characters, and after Japanese
 /// punctuation that carries its own space (JLREQ: nothing follows the

@@ -684,13 +684,22 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 return;
             }
         };
+        let hint = "describe the image for readers who cannot see it: ![what it shows](file.svg)";
+        let mut alt = alt;
+        let mut missing_alt = None;
         if alt.trim().is_empty() {
-            self.push(
-                node,
-                Diagnostic::error("image-alt", format!("image `{url}` has no alt text")).hint(
-                    "describe the image for readers who cannot see it: ![what it shows](file.svg)",
-                ),
-            );
+            if self.resolve.draft {
+                // Marked as the PDF marks it; the PDF's warning is the one.
+                let mark = crate::model::lang::alt_missing(self.resolve.lang);
+                missing_alt = Some(mark);
+                alt = mark;
+            } else {
+                self.push(
+                    node,
+                    Diagnostic::error("image-alt", format!("image `{url}` has no alt text"))
+                        .hint(hint),
+                );
+            }
         }
         let Some(src) = self.data_url(node, &path) else {
             self.plain(alt);
@@ -708,9 +717,19 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
             self.out.push_str(" class=\"inline\"");
         }
         self.out.push('>');
+        if let (false, Some(mark)) = (block, missing_alt) {
+            self.out.push_str(" <span class=\"missing-alt\">");
+            self.plain(mark);
+            self.out.push_str("</span>");
+        }
         if block {
-            if !title.is_empty() {
+            if !title.is_empty() || missing_alt.is_some() {
                 self.out.push_str("\n<figcaption>");
+                if let Some(mark) = missing_alt {
+                    self.out.push_str("<span class=\"missing-alt\">");
+                    self.plain(mark);
+                    self.out.push_str("</span> ");
+                }
                 self.plain(title);
                 self.out.push_str("</figcaption>");
             }

@@ -914,13 +914,31 @@ impl<'a, 'n> Writer<'a, 'n> {
         }
         match resolved {
             Ok(path) => {
+                let hint =
+                    "describe the image for readers who cannot see it: ![what it shows](file.svg)";
+                let mut alt = alt;
+                let mut missing_alt = None;
                 if alt.trim().is_empty() {
-                    self.error(node, "image-alt", format!("image `{url}` has no alt text"))
-                        .hints
-                        .push("describe the image for readers who cannot see it: ![what it shows](file.svg)".into());
-                    // Reported once, here: the image is left out so that the
-                    // PDF/UA check of the export does not report it again.
-                    return;
+                    if !self.draft {
+                        self.error(node, "image-alt", format!("image `{url}` has no alt text"))
+                            .hints
+                            .push(hint.into());
+                        // Reported once, here: the image is left out so that the
+                        // PDF/UA check of the export does not report it again.
+                        return;
+                    }
+                    // A draft is reviewed before every description is in:
+                    // the image with a visible mark, and a warning.
+                    self.warn(
+                        node,
+                        "image-alt",
+                        format!("image `{url}` has no alt text; this draft marks it (a final build refuses it)"),
+                    )
+                    .hints
+                    .push(hint.into());
+                    let mark = crate::model::lang::alt_missing(self.lang());
+                    missing_alt = Some(mark);
+                    alt = mark;
                 }
                 let marked = block && self.stale_due;
                 if marked {
@@ -939,12 +957,24 @@ impl<'a, 'n> Writer<'a, 'n> {
                 self.out.push_str(", alt: ");
                 escape::string_into(&mut self.out, alt);
                 self.out.push_str(if marked { ")]" } else { ")" });
-                if block && !title.is_empty() {
+                if block && (!title.is_empty() || missing_alt.is_some()) {
                     self.out.push_str(", caption: [");
+                    if let Some(mark) = missing_alt {
+                        self.out
+                            .push_str(r##"#text(size: 0.85em, fill: rgb("#9a6700"))["##);
+                        self.plain(mark);
+                        self.out.push_str("] ");
+                    }
                     self.plain(title);
                     self.out.push(']');
                 }
                 self.out.push(')');
+                if let (false, Some(mark)) = (block, missing_alt) {
+                    self.out
+                        .push_str(r##" #text(size: 0.85em, fill: rgb("#9a6700"))["##);
+                    self.plain(mark);
+                    self.out.push(']');
+                }
             }
             Err(d) => {
                 let at = self.here(node);

@@ -689,3 +689,58 @@ fn two_hyphens_before_a_letter_are_an_option_not_a_dash() {
     }
     assert!(html.contains("1990–2000"));
 }
+
+/// Eight images without alt text stopped the draft of the Rust book. A
+/// final build refuses them (PDF/UA needs alt text), located; a draft
+/// builds with a warning at the line and a visible mark, in both outputs.
+#[test]
+fn a_draft_marks_an_image_without_alt_text_and_a_final_build_refuses_it() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/figure.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"><rect width=\"40\" height=\"20\" fill=\"#1d4e89\"/></svg>",
+    );
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"Introduction\"\n+++\n\n## Purpose\n\nText.\n\n![](figure.svg)\n\nInline ![](figure.svg) too.\n",
+    );
+    let out = p.renga(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "a final build refuses it");
+    let errors: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|d: &serde_json::Value| d["code"] == "image-alt")
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().all(|d| d["severity"] == "error"));
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[1]["line"].as_u64()),
+        (Some(9), Some(11))
+    );
+
+    p.file(
+        "report.toml",
+        format!("{REPORT_TOML}\n[layout]\ndraft = true\n"),
+    );
+    let out = p.renga(&["compile", "--html", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warnings: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|d: &serde_json::Value| d["code"] == "image-alt")
+        .collect();
+    assert!(
+        !warnings.is_empty() && warnings.iter().all(|d| d["severity"] == "warning"),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().any(|d| d["line"] == 9) && warnings.iter().any(|d| d["line"] == 11));
+    let text = pdf_text(&p.out("test-report.en.pdf"));
+    assert_eq!(text.matches("alt text missing").count(), 2, "{text}");
+    let html = std::fs::read_to_string(p.out("test-report.en.html")).unwrap();
+    assert_eq!(
+        html.matches("<span class=\"missing-alt\">alt text missing</span>")
+            .count(),
+        2
+    );
+    assert!(html.contains("alt=\"alt text missing\""));
+}
