@@ -466,6 +466,20 @@ pub(crate) fn section_level(node: Node<'_>) -> Option<u8> {
     }
 }
 
+/// A chapter text's title as the reader sees it: its front matter's, else
+/// its first heading's, else the folder's slug made a title.
+pub fn chapter_title(text: &ChapterText, slug: &str) -> String {
+    if let Some(title) = &text.front.title {
+        return title.clone();
+    }
+    let arena = Arena::new();
+    let root = parse(&arena, &text.text, &options_for(&text.text));
+    let top = top_nodes(root);
+    title_node(text, &top)
+        .map(plain_text)
+        .unwrap_or_else(|| slug_title(slug))
+}
+
 /// The heading that is the chapter's title and leaves its body, if any.
 /// Without a front matter title, the first heading names the chapter.
 pub(crate) fn title_node<'n>(text: &ChapterText, top: &[Node<'n>]) -> Option<Node<'n>> {

@@ -213,38 +213,12 @@ fn prepare_impl(
     diags: &mut Diagnostics,
     timings: &mut Timings,
 ) -> Option<Prepared> {
-    let project = timings.record("load", || project::load(root, diags))?;
+    let mut project = timings.record("load", || project::load(root, diags))?;
     let langs: Vec<Lang> = Lang::ALL
         .into_iter()
         .filter(|l| editions.iter().any(|e| e.langs().contains(l)))
         .collect();
-
-    let files = crate::load::confine::Root::new(root);
-    let mut missing = false;
-    for chapter in &project.chapters {
-        for &lang in &langs {
-            if chapter.text(lang).is_none() {
-                missing = true;
-                // There but unreadable or broken: loading reported it.
-                if files.has_entry(&format!("chapters/{}/{lang}.md", chapter.slug)) {
-                    continue;
-                }
-                let have = chapter
-                    .texts
-                    .values()
-                    .next()
-                    .map(|t| t.path.clone())
-                    .unwrap_or_default();
-                diags.push(
-                    Diagnostic::error("translation-missing", format!("chapter {} has no {lang}.md", chapter.slug))
-                        .at(Location::file(have))
-                        .hint(format!("add chapters/{}/{lang}.md, or build only the editions that exist with --lang", chapter.slug)),
-                );
-            }
-        }
-    }
-
-    if missing {
+    if !fill_missing_translations(&mut project, &langs, diags) {
         return None;
     }
     // Stale translations warn (so `--strict` refuses them) and, in draft
@@ -400,6 +374,80 @@ fn prepare_impl(
 
 /// Pairs each chapter's sections for the bilingual edition, warning where
 /// a section stands alone or a pairing rests on structure only.
+/// Chapters that exist in one language only. A final build refuses them,
+/// at the file that exists; a draft builds them, the missing language's
+/// text a "translation pending" page under the chapter's title, with a
+/// warning. `false` when the build cannot go on.
+fn fill_missing_translations(
+    project: &mut Project,
+    langs: &[Lang],
+    diags: &mut Diagnostics,
+) -> bool {
+    let files = crate::load::confine::Root::new(&project.root);
+    let draft = project.manifest.layout.draft;
+    let mut missing = false;
+    for chapter in &mut project.chapters {
+        for &lang in langs {
+            if chapter.text(lang).is_some() {
+                continue;
+            }
+            let rel = format!("chapters/{}/{lang}.md", chapter.slug);
+            // There but unreadable or broken: loading reported it.
+            if files.has_entry(&rel) {
+                missing = true;
+                continue;
+            }
+            let Some(have) = chapter.texts.values().next().cloned() else {
+                continue;
+            };
+            let hint = format!("add {rel}, or build only the editions that exist with --lang");
+            if !draft {
+                missing = true;
+                diags.push(
+                    Diagnostic::error(
+                        "translation-missing",
+                        format!("chapter {} has no {lang}.md", chapter.slug),
+                    )
+                    .at(Location::file(&have.path))
+                    .hint(hint),
+                );
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    "translation-missing",
+                    format!(
+                        "chapter {} has no {lang}.md; this draft shows a translation-pending page (a final build refuses it)",
+                        chapter.slug
+                    ),
+                )
+                .at(Location::file(&have.path))
+                .hint(hint),
+            );
+            let text = match lang {
+                Lang::En => format!(
+                    "**Translation pending.** This chapter has no English text yet (`{rel}`).\n"
+                ),
+                Lang::Ja => {
+                    format!("**翻訳待ち。**この章の日本語版（`{rel}`）はまだありません。\n")
+                }
+            };
+            let mut front = have.front.clone();
+            front.title = Some(markdown::chapter_title(&have, &chapter.slug));
+            chapter.texts.insert(
+                lang,
+                project::ChapterText {
+                    lang,
+                    path: rel,
+                    text,
+                    front,
+                },
+            );
+        }
+    }
+    !missing
+}
+
 fn pair_sections(
     project: &Project,
     converted: &[Converted],

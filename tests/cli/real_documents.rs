@@ -744,3 +744,42 @@ fn a_draft_marks_an_image_without_alt_text_and_a_final_build_refuses_it() {
     );
     assert!(html.contains("alt=\"alt text missing\""));
 }
+
+/// An imported Japanese page with no English yet (the Rust book's data
+/// types chapter in Japanese, as published) stopped every edition. A draft
+/// builds it, the English side a "translation pending" page under the
+/// chapter's title; a final build refuses it at the file that exists.
+#[test]
+fn a_chapter_in_one_language_builds_as_pending_in_a_draft() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/02-types/ja.md",
+        fixture("book-ja-ch03-02-data-types.md"),
+    );
+    let out = p.renga(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let missing: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|d: &serde_json::Value| d["code"] == "translation-missing")
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["severity"], "error");
+    assert_eq!(missing[0]["file"], "chapters/02-types/ja.md");
+
+    p.file(
+        "report.toml",
+        format!("{REPORT_TOML}\n[layout]\ndraft = true\n"),
+    );
+    let out = p.renga(&["compile", "--html"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning[translation-missing]"), "{err}");
+    let en = pdf_text(&p.out("test-report.en.pdf"));
+    assert!(en.contains("Translation pending."), "{en}");
+    assert!(en.contains("chapters/02-types/en.md"), "{en}");
+    let ja = squash(&pdf_text(&p.out("test-report.ja.pdf")));
+    assert!(ja.contains("データ型"), "the Japanese page is there");
+    let bi = squash(&pdf_text(&p.out("test-report.en-ja.pdf")));
+    assert!(bi.contains("Translationpending.") && bi.contains("データ型"));
+}
