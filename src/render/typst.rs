@@ -179,13 +179,23 @@ impl<'a, 'n> Writer<'a, 'n> {
     /// `text` with every character no bundled font can show replaced by its
     /// code point, each reported once: a PDF/A file cannot hold it.
     fn shown<'t>(&mut self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        if text.chars().all(|c| c.is_ascii() || self.fonts.covers(c)) {
+        let fonts = self.fonts;
+        let settable = |prev: Option<char>, c: char| {
+            c.is_ascii() || (fonts.covers(c) && !stranded_mark(prev, c))
+        };
+        let mut prev = None;
+        if text.chars().all(|c| {
+            let ok = settable(prev, c);
+            prev = Some(c);
+            ok
+        }) {
             return text.into();
         }
         let mut out = String::with_capacity(text.len());
-        let fonts = self.fonts;
+        let mut prev = None;
         for c in text.chars() {
-            let covered = c.is_ascii() || fonts.covers(c);
+            let covered = settable(prev, c);
+            prev = Some(c);
             if covered {
                 out.push(c);
                 continue;
@@ -199,10 +209,18 @@ impl<'a, 'n> Writer<'a, 'n> {
                 self.diagnostics.push(
                     Diagnostic::warning(
                         "glyph-missing",
-                        format!("no bundled font has the character {c} (U+{:04X}); it is shown as [U+{:04X}]", c as u32, c as u32),
+                        if fonts.covers(c) {
+                            format!("the combining mark U+{:04X} follows no character of its script, so no font can set the two together; it is shown as [U+{:04X}]", c as u32, c as u32)
+                        } else {
+                            format!("no bundled font has the character {c} (U+{:04X}); it is shown as [U+{:04X}]", c as u32, c as u32)
+                        },
                     )
                     .at(at)
-                    .hint(format!("put a font that has it (for example an OFL-licensed Noto font for its script, .ttf or .otf) in the project's {}/ folder; renga embeds it after its own fonts", crate::typeset::fonts::FOLDER)),
+                    .hint(if fonts.covers(c) {
+                        "a mark is set on the letter before it: write it after a letter of its script (in code, as an escape such as \\u{094D})".to_string()
+                    } else {
+                        format!("put a font that has it (for example an OFL-licensed Noto font for its script, .ttf or .otf) in the project's {}/ folder; renga embeds it after its own fonts", crate::typeset::fonts::FOLDER)
+                    }),
                 );
             }
         }
@@ -999,6 +1017,30 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
         }
     }
+}
+
+/// A combining mark of a script (a Devanagari virama, a vowel sign) that
+/// does not follow a character of its script (`'्'` in a code sample): the
+/// font that has the mark lacks its base, and typst cannot set the cluster
+/// at all. Marks of no particular script (accents) combine with anything.
+fn stranded_mark(prev: Option<char>, c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    use unicode_script::{Script, UnicodeScript};
+    if c.general_category_group() != GeneralCategoryGroup::Mark {
+        return false;
+    }
+    let script = c.script();
+    if matches!(script, Script::Common | Script::Inherited | Script::Unknown) {
+        return false;
+    }
+    // A base of no script (an apostrophe, a space) takes no script's mark:
+    // its font is not the mark's.
+    prev.is_none_or(|p| {
+        matches!(
+            p.script(),
+            Script::Common | Script::Inherited | Script::Unknown
+        ) || !p.script_extension().contains_script(script)
+    })
 }
 
 impl<'a, 'n> Writer<'a, 'n> {

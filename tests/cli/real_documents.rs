@@ -783,3 +783,36 @@ fn a_chapter_in_one_language_builds_as_pending_in_a_draft() {
     let bi = squash(&pdf_text(&p.out("test-report.en-ja.pdf")));
     assert!(bi.contains("Translationpending.") && bi.contains("データ型"));
 }
+
+/// The Rust book's strings chapter (ch08-02, MIT or Apache-2.0, as
+/// published) shows a lone Devanagari virama and vowel sign in a code
+/// block: `'्'`, a combining mark with nothing of its script to combine
+/// with. It stopped the whole book with three errors blamed on the
+/// template; it is the located glyph-missing warning, and the book builds.
+#[test]
+fn a_lone_combining_mark_is_a_located_warning_not_a_failed_book() {
+    let p = TestProject::new();
+    p.file(
+        "chapters/01-intro/en.md",
+        "+++\ntitle = \"Introduction\"\n+++\n\n## Strings\n\nIf we look at the Hindi word “नमस्ते” written in the Devanagari script:\n\n```text\n['न', 'म', 'स', '्', 'त', 'े']\n```\n\n```text\n[\"न\", \"म\", \"स्\", \"ते\"]\n```\n\nIn prose too: ' ् '.\n",
+    );
+    let out = p.renga(&["compile", "--lang", "en", "--format", "json"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let marks: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|d: &serde_json::Value| d["code"] == "glyph-missing")
+        .collect();
+    assert_eq!(marks.len(), 2, "one per character: {marks:?}");
+    assert!(
+        marks
+            .iter()
+            .all(|d| d["file"] == "chapters/01-intro/en.md" && d["line"] == 9),
+        "{marks:?}"
+    );
+    let text = pdf_text(&p.out("test-report.en.pdf"));
+    assert!(
+        text.contains("[U+094D]") && text.contains("[U+0947]"),
+        "{text}"
+    );
+}
