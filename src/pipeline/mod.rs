@@ -939,12 +939,11 @@ impl Prepared {
             for (_, item) in frame.items() {
                 match item {
                     typst::layout::FrameItem::Group(group) => walk(&group.frame, out),
-                    typst::layout::FrameItem::Link(typst::model::Destination::Url(url), _) => {
+                    typst::layout::FrameItem::Link(typst::model::Destination::Url(url), _)
                         if !markdown::link_allowed(url.as_str())
-                            && !out.iter().any(|u| u == url.as_str())
-                        {
-                            out.push(url.as_str().to_string());
-                        }
+                            && !out.iter().any(|u| u == url.as_str()) =>
+                    {
+                        out.push(url.as_str().to_string());
                     }
                     _ => {}
                 }
