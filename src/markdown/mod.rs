@@ -23,6 +23,7 @@ pub mod pairing;
 mod resolve;
 
 pub use crate::render::typst::{convert, convert_redline};
+pub use resolve::{LINK_SCHEMES, link_allowed, url_scheme};
 pub(crate) use resolve::{LinkTarget, Piece, Resolve, metric_named, metric_text, shortcodes};
 
 /// How deeply markdown may nest (quotes, lists, emphasis…) before its

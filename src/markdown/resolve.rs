@@ -199,8 +199,18 @@ impl Resolve<'_> {
         if url.is_empty() {
             return (LinkTarget::None, None);
         }
-        if has_scheme(url) {
-            return (LinkTarget::External(url.to_string()), None);
+        if has_scheme(url) || url_scheme(url).is_some() {
+            if link_allowed(url) {
+                return (LinkTarget::External(url.to_string()), None);
+            }
+            let d = Diagnostic::warning(
+                "link-scheme",
+                format!(
+                    "link `{url}` is not a web or mail address (http, https, mailto); it is set as text"
+                ),
+            )
+            .hint("a click on a `javascript:`, `file:` or `smb:` link can run code or send the reader's credentials: link to a web page instead");
+            return (LinkTarget::None, Some(d));
         }
         let (path, fragment) = match url.split_once('#') {
             Some((p, f)) => (p, Some(f)),
@@ -372,6 +382,36 @@ impl Resolve<'_> {
         }
         Ok(format!("/{rel}"))
     }
+}
+
+/// The schemes a link may have, in the PDFs and the web editions alike;
+/// links inside the project are resolved to labels instead.
+pub const LINK_SCHEMES: &[&str] = &["http", "https", "mailto"];
+
+/// The scheme of `url` as a browser or PDF reader reads it: leading and
+/// trailing spaces and control characters dropped, tabs and line breaks
+/// inside removed (`java\tscript:` is `javascript:`), lower case.
+pub fn url_scheme(url: &str) -> Option<String> {
+    let cleaned: String = url
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let (scheme, _) = cleaned.split_once(':')?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then(|| scheme.to_ascii_lowercase())
+}
+
+/// The one recogniser of link schemes, for both writers, the templates'
+/// `web_url` test and the checks of the finished editions: whether `url`
+/// is an address outside the project that a reader may be sent to
+/// (`http`, `https`, `mailto`). `javascript:`, `vbscript:`, `data:`,
+/// `file:`, `smb:` and every other scheme are refused.
+pub fn link_allowed(url: &str) -> bool {
+    url_scheme(url).is_some_and(|s| LINK_SCHEMES.contains(&s.as_str()))
 }
 
 pub(crate) enum LinkTarget {

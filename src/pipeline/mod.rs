@@ -960,7 +960,13 @@ impl Prepared {
         let doc = match result.output {
             Ok(doc) => {
                 diags.extend(wrapped_code(&doc, edition));
-                Some(doc)
+                let refused = self.refused_links(&doc);
+                if refused.is_empty() {
+                    Some(doc)
+                } else {
+                    diags.extend(refused);
+                    None
+                }
             }
             Err(errors) => {
                 diags.extend(errors.iter().map(|e| self.diagnostic(&world, e)));
@@ -968,6 +974,51 @@ impl Prepared {
             }
         };
         (doc, name_edition(diags, edition))
+    }
+
+    /// Errors for the links of a laid-out edition that the PDF would keep as
+    /// URI actions although [`markdown::link_allowed`] refuses their scheme
+    /// (`javascript:`, `file:`, `smb:`, which sends a Windows reader's
+    /// credentials): chapter links never get here (the resolving sets them
+    /// as text), so each comes from a template, named where the address is
+    /// written in it.
+    fn refused_links(&self, doc: &PagedDocument) -> Vec<Diagnostic> {
+        fn walk(frame: &typst::layout::Frame, out: &mut Vec<String>) {
+            for (_, item) in frame.items() {
+                match item {
+                    typst::layout::FrameItem::Group(group) => walk(&group.frame, out),
+                    typst::layout::FrameItem::Link(typst::model::Destination::Url(url), _)
+                        if !markdown::link_allowed(url.as_str())
+                            && !out.iter().any(|u| u == url.as_str()) =>
+                    {
+                        out.push(url.as_str().to_string());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut urls = Vec::new();
+        for page in doc.pages() {
+            walk(&page.frame, &mut urls);
+        }
+        let mut sources: Vec<&Rendered> = self.rendered.values().collect();
+        sources.sort_by_key(|r| r.text.len());
+        urls.into_iter()
+            .map(|url| {
+                let at = sources
+                    .iter()
+                    .find_map(|r| r.text.find(&url).and_then(|o| self.templates.locate(r, o)))
+                    .unwrap_or_else(|| Location::file(self.templates.origin("main.typ")));
+                Diagnostic::error(
+                    "link-scheme",
+                    format!(
+                        "the template links to `{url}`, which is not a web or mail address (http, https, mailto); the PDF would keep it as an action a click runs"
+                    ),
+                )
+                .at(at)
+                .hint("a click on a `javascript:`, `file:` or `smb:` link can run code or send the reader's credentials: link to a web page instead")
+            })
+            .collect()
     }
 
     /// Exports a laid-out edition to PDF, enforcing PDF/A-3a and PDF/UA-1.

@@ -619,22 +619,11 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
     }
 
     fn resolve_link(&mut self, node: Node<'n>, url: &str) -> LinkTarget {
+        // A scheme other than http, https or mailto is refused (and warned
+        // about) by the resolving both writers share.
         let (target, warning) = self.resolve.link(url);
         if let Some(d) = warning {
             self.push(node, d);
-        }
-        if let LinkTarget::External(url) = &target
-            && !safe_scheme(url)
-        {
-            self.push(
-                node,
-                Diagnostic::warning(
-                    "link-scheme",
-                    format!(
-                        "link `{url}` is not a web or mail address; the web editions set it as text"
-                    ),
-                ),
-            );
         }
         target
     }
@@ -997,19 +986,11 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
 
 /// Where a resolved link goes in a web edition: chapters and headings are
 /// `#label` in the same page (their `id`s are the PDF's labels); outside
-/// addresses only by the schemes that cannot run code in the page.
+/// addresses only by the schemes [`crate::markdown::link_allowed`] allows.
 fn href(target: LinkTarget) -> Option<String> {
     match target {
-        LinkTarget::External(url) if safe_scheme(&url) => Some(url),
+        LinkTarget::External(url) if crate::markdown::link_allowed(&url) => Some(url),
         LinkTarget::Label(label) => Some(format!("#{label}")),
         LinkTarget::External(_) | LinkTarget::None => None,
     }
-}
-
-/// Web addresses a page may link to: not `javascript:`, `data:` or `vbscript:`.
-pub fn safe_scheme(url: &str) -> bool {
-    let scheme = url.split_once(':').map_or("", |(s, _)| s);
-    ["http", "https", "mailto", "tel", "ftp"]
-        .iter()
-        .any(|s| scheme.eq_ignore_ascii_case(s))
 }

@@ -90,10 +90,11 @@ impl Templates {
             crate::render::html::tagged_into(&mut out, &v.to_string(), lang);
             Ok(Value::from_safe_string(out))
         });
-        // `{% if url is web_url %}`: an address a web page may link to (no
-        // `javascript:` or `data:` from a metrics file).
+        // `{% if url is web_url %}`: an address an edition may link to
+        // (http, https, mailto; no `javascript:`, `data:` or `smb:` from a
+        // metrics file), the recogniser both writers use.
         env.add_test("web_url", |v: Value| {
-            crate::render::html::safe_scheme(&v.to_string())
+            crate::markdown::link_allowed(&v.to_string())
         });
         env.add_filter("typst_string", |v: Value| {
             Value::from_safe_string(escape::string(&v.to_string()))
@@ -202,6 +203,13 @@ impl Templates {
 
     /// Where in which template the Typst text at `offset` of `rendered` came from.
     pub fn locate(&self, rendered: &Rendered, offset: usize) -> Option<Location> {
+        self.locate_detail(rendered, offset).map(|(loc, _)| loc)
+    }
+
+    /// As [`Templates::locate`], and whether the text at `offset` is the
+    /// template's own (`true`) or part of a value it inserted (`false`:
+    /// the location is the `{{ … }}` that inserted it).
+    pub fn locate_detail(&self, rendered: &Rendered, offset: usize) -> Option<(Location, bool)> {
         let span = rendered
             .spans
             .iter()
@@ -221,7 +229,7 @@ impl Templates {
         let exact =
             src.len() == out.len() && rendered.text.get(out.clone()) == source.get(src.clone());
         let at = if exact { src.start + within } else { src.start };
-        Some(Location::from_offset(origin, &source, at))
+        Some((Location::from_offset(origin, &source, at), exact))
     }
 }
 

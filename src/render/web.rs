@@ -1,16 +1,19 @@
 //! Stage 4b: the web editions. Every chapter text is written as HTML once
 //! (by [`html`], from the same resolving as the PDFs), then each
 //! edition is laid out by the `main.html` template into one self-contained
-//! file: styles inline, images as data, no script, nothing fetched.
+//! file: styles inline, images as data, no script, nothing fetched, which
+//! [`allowlist`] checks on the finished page.
 
 use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::markdown;
 use crate::pipeline::{Edition, Prepared, Timings, context};
+use crate::render::allowlist;
 use crate::render::html::{self, HtmlChapter};
+use crate::render::template::{Rendered, Templates};
 
 /// One web edition, ready to write.
 pub struct WebOutput {
@@ -81,12 +84,16 @@ pub fn build(
         let ctx = minijinja::context! { pages => pages_value(&pages), ..base };
         match prepared.templates.render("main.html", ctx) {
             Ok(rendered) => {
-                let output = WebOutput {
+                diags.extend(self_contained(
+                    &prepared.templates,
+                    &rendered,
+                    &pages,
+                    edition,
+                ));
+                outputs.push(WebOutput {
                     edition,
                     html: rendered.text.into_bytes(),
-                };
-                diags.extend(self_contained(&output));
-                outputs.push(output);
+                });
             }
             Err(d) => diags.push(d),
         }
@@ -136,34 +143,97 @@ fn pages_value(pages: &[HtmlChapter]) -> Value {
     )
 }
 
-/// Checks a rendered web edition for what the template language cannot
-/// promise: no `<script>`, nothing loaded from the network.
-pub fn self_contained(output: &WebOutput) -> Vec<Diagnostic> {
-    let text = String::from_utf8_lossy(&output.html);
-    let lower = text.to_ascii_lowercase();
-    let mut out = Vec::new();
-    for (needle, what) in [
-        ("<script", "a script"),
-        ("src=\"http", "an image or frame from the network"),
-        ("src=\"//", "an image or frame from the network"),
-        ("<link ", "a linked stylesheet or resource"),
-        ("@import", "a stylesheet import"),
-        ("url(http", "a resource from the network"),
-        ("url(//", "a resource from the network"),
-    ] {
-        if lower.contains(needle) {
-            out.push(
-                Diagnostic::error(
-                    "html-external",
-                    format!(
-                        "the {} web edition contains {what} (`{needle}`); web editions must work offline and without scripts",
-                        output.edition.code()
-                    ),
-                )
-                .at(crate::diag::Location::file("templates/main.html"))
-                .hint("keep styles inline (style.css) and images beside the chapters"),
+/// Holds a rendered web edition to the allow-list ([`allowlist`]): the page
+/// is parsed as a browser parses it, and each element, attribute, address
+/// or style rule it does not allow is an `html-external` error at the
+/// template line that wrote it, or at the chapter whose HTML holds it.
+pub fn self_contained(
+    templates: &Templates,
+    rendered: &Rendered,
+    pages: &[HtmlChapter],
+    edition: Edition,
+) -> Vec<Diagnostic> {
+    let text = &rendered.text;
+    allowlist::check_page(text)
+        .into_iter()
+        .map(|problem| {
+            let offset = offset_of(text, &problem);
+            let located = templates.locate_detail(rendered, offset);
+            let mut d = Diagnostic::error(
+                "html-external",
+                format!(
+                    "the {} web edition would contain {}; web editions carry no script and fetch nothing",
+                    edition.code(),
+                    problem.message
+                ),
             );
+            match located {
+                Some((at, true)) => d = d.at(at),
+                Some((at, false)) => {
+                    // Inserted by `{{ … }}`: a chapter's HTML, when one holds it.
+                    let line = line_text(text, problem.line);
+                    let chapter = pages.iter().find(|p| {
+                        !line.trim().is_empty()
+                            && (p.title.contains(line.trim())
+                                || p.footnotes.contains(line.trim())
+                                || p.sections.iter().any(|s| {
+                                    s.body.contains(line.trim())
+                                        || s.heading.contains(line.trim())
+                                }))
+                    });
+                    match chapter {
+                        Some(p) => {
+                            d = d
+                                .at(Location::file(format!(
+                                    "chapters/{}/{}.md",
+                                    p.slug,
+                                    p.lang.code()
+                                )))
+                                .hint(format!(
+                                    "inserted by the template at {}:{}",
+                                    at.file, at.line
+                                ))
+                        }
+                        None => {
+                            d = d.at(at).hint("in a value this template line inserts")
+                        }
+                    }
+                }
+                None => d = d.at(Location::file(templates.origin("main.html"))),
+            }
+            d.hint("the web editions allow the elements, attributes, links (http, https, mailto, #fragments, the other editions) and styles listed in README.md, Web editions; images and fonts as `data:` URLs")
+        })
+        .collect()
+}
+
+/// The text of 1-based `line` of `text`.
+fn line_text(text: &str, line: usize) -> &str {
+    text.split('\n').nth(line.saturating_sub(1)).unwrap_or("")
+}
+
+/// The byte offset a problem points at: its column on its line, else the
+/// last place its needle is written in the (at most 20) lines up to the
+/// end of its line (a tag can span lines), else the line's start.
+fn offset_of(text: &str, problem: &allowlist::Problem) -> usize {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let index = problem.line.saturating_sub(1).min(starts.len() - 1);
+    let start = starts[index];
+    let end = starts.get(index + 1).map_or(text.len(), |e| e - 1);
+    if let Some(column) = problem.column {
+        let within = text[start..end]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(end - start, |(i, _)| i);
+        return start + within;
+    }
+    if let Some(needle) = &problem.needle {
+        let from = starts[index.saturating_sub(20)];
+        let window = text[from..end].to_ascii_lowercase();
+        if let Some(i) = window.rfind(&needle.to_ascii_lowercase()) {
+            return from + i;
         }
     }
-    out
+    start
 }

@@ -367,3 +367,227 @@ fn a_draft_shows_where_a_missing_image_goes_as_the_pdf_does() {
     assert!(stderr(&run).contains("error[image-missing]"));
     assert_eq!(read(&p, EN_HTML), en);
 }
+
+// ---- The allow-list and the link policy (issue #22) ------------------------
+
+/// The diagnostics of `renga ARGS --format json`, one object per line.
+fn json_diags(p: &TestProject, args: &[&str]) -> (bool, Vec<serde_json::Value>) {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    let run = p.renga(&args);
+    assert!(!stderr(&run).contains("panicked"), "{}", stderr(&run));
+    let diags = crate::common::stdout(&run)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    (run.status.success(), diags)
+}
+
+/// The 1-based line of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not in the template"))
+        + 1
+}
+
+#[test]
+fn each_hostile_template_construct_is_refused_at_its_line() {
+    // Each passed the text search that stood for the policy, and in
+    // Chromium ran a script or made a request.
+    let hostile_html = [
+        "<img src=\"data:image/png;base64,AAAA\" alt=\"\" onerror=\"alert(1)\">",
+        "<img alt=\"\" src='http://evil.example/single.png'>",
+        "<img alt=\"\" src=http://evil.example/bare.png>",
+        "<iframe title=\"x\"></iframe>",
+        "<link/rel=stylesheet href=data:text/css,p{}>",
+        "<meta http-equiv=refresh content=\"0;url=https://evil.example/\">",
+        "<a href=\"javascript:alert(2)\">javascript link</a>",
+        "<a href=\" JaVaScRiPt:alert(3)\">spaced link</a>",
+        "<p style=\"background:url('https://evil.example/style-attr.png')\">x</p>",
+        "<object data=\"https://evil.example/o\"></object>",
+        "<embed src=\"https://evil.example/e\">",
+        "<base href=\"https://evil.example/\">",
+        "<svg><image href=\"https://evil.example/svg.png\"></image></svg>",
+        "<ScRiPt>alert(4)</ScRiPt>",
+        "<form action=\"https://evil.example/f\"><button>Send</button></form>",
+    ];
+    let hostile_css = [
+        "p { background: url('https://evil.example/quoted.png'); }",
+        "@font-face { font-family: x; src: url(https://evil.example/font.woff2); }",
+        "@import url(https://evil.example/import.css);",
+        "b { width: expression(alert(5)); }",
+        "i { background: u\\72l(https://evil.example/escaped.png); }",
+    ];
+    let p = project();
+    let main = include_str!("../../templates/main.html").replace(
+        "</footer>",
+        &format!("</footer>\n{}", hostile_html.join("\n")),
+    );
+    let style = format!(
+        "{}\n{}\n",
+        include_str!("../../templates/style.css"),
+        hostile_css.join("\n")
+    );
+    p.file("templates/main.html", &main);
+    p.file("templates/style.css", &style);
+    let (ok, diags) = json_diags(&p, &["compile", "--html", "--lang", "en"]);
+    assert!(!ok);
+    assert!(!p.out(EN_HTML).exists());
+    let refused: Vec<&serde_json::Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "html-external")
+        .collect();
+    for (file, text, constructs) in [
+        ("templates/main.html", &main, &hostile_html[..]),
+        ("templates/style.css", &style, &hostile_css[..]),
+    ] {
+        for construct in constructs {
+            let line = line_of(text, construct);
+            assert!(
+                refused
+                    .iter()
+                    .any(|d| d["file"] == file && d["line"] == line),
+                "{construct} not refused at {file}:{line}: {refused:#?}"
+            );
+        }
+    }
+    // Nothing but the hostile lines is refused: the default templates pass.
+    let first = line_of(&main, hostile_html[0]);
+    let first_css = line_of(&style, hostile_css[0]);
+    for d in &refused {
+        let line = d["line"].as_u64().unwrap() as usize;
+        assert!(
+            (d["file"] == "templates/main.html" && line >= first)
+                || (d["file"] == "templates/style.css" && line >= first_css),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn chapter_text_that_mentions_markup_and_imports_builds_and_shows_it() {
+    let p = project();
+    p.file(
+        "chapters/01-intro/en.md",
+        "# Introduction\n\n\
+         A style sheet starts with `@import url(https://x.example/a.css)`; a page with `<script>`, \
+         `<iframe src=\"https://x.example\">` or `onerror=` is refused.\n\n\
+         ```css\n@font-face { src: url(https://x.example/f.woff); }\np { width: expression(alert(1)); }\n```\n",
+    );
+    let run = p.renga(&["compile", "--html", "--lang", "en"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let raw = read(&p, EN_HTML);
+    // Text, not tags: escaped in the page.
+    assert!(raw.contains("<code>&lt;script&gt;</code>"));
+    let html = crate::common::decode_html(&raw);
+    assert!(html.contains("<code>@import url(https://x.example/a.css)</code>"));
+    assert!(html.contains("<code><script></code>"));
+    assert!(html.contains("<code><iframe src=\"https://x.example\"></code>"));
+    assert!(html.contains("@font-face { src: url(https://x.example/f.woff); }"));
+}
+
+/// Every `/URI` of the PDF's link actions, read back object by object.
+fn uri_actions(pdf: &std::path::Path) -> Vec<String> {
+    use hayro_syntax::Pdf;
+    use hayro_syntax::object::{Dict, MaybeRef, Object};
+    // The dictionaries written inside an object (an annotation's `/A`).
+    fn collect(dict: &Dict, out: &mut Vec<String>) {
+        for (key, value) in dict.entries() {
+            match value {
+                MaybeRef::NotRef(Object::String(s)) if key.as_ref() == b"URI" => {
+                    out.push(String::from_utf8_lossy(s.as_bytes()).into_owned())
+                }
+                MaybeRef::NotRef(Object::Dict(inner)) => collect(&inner, out),
+                _ => {}
+            }
+        }
+    }
+    let pdf = Pdf::new(std::fs::read(pdf).unwrap()).expect("a PDF hayro reads");
+    let mut out = Vec::new();
+    for object in pdf.objects() {
+        if let Object::Dict(dict) = object {
+            collect(&dict, &mut out);
+        }
+    }
+    out
+}
+
+#[test]
+fn links_by_other_schemes_are_text_in_the_pdf_and_the_web_editions() {
+    let p = project();
+    p.file(
+        "chapters/01-intro/en.md",
+        "# Introduction\n\n\
+         A [script](javascript:alert(1)), a [basic one](vbscript:msgbox), a [local file](file:///etc/passwd),\n\
+         a [share](smb://evil.example/share), <a href=\"smb://evil.example/raw\">a raw share</a>\n\
+         and [the web](https://example.org/ok).\n",
+    );
+    p.file(
+        "data/sg/identity.toml",
+        format!(
+            "{}url = \"smb://evil.example/metric\"\n",
+            crate::common::SG_IDENTITY
+        ),
+    );
+    let (ok, diags) = json_diags(&p, &["compile", "--html", "--lang", "en"]);
+    assert!(ok, "{diags:#?}");
+    // One located warning per link, the same for both writers.
+    let warned: Vec<&serde_json::Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "link-scheme")
+        .collect();
+    for (url, line) in [
+        ("javascript:alert(1)", 3),
+        ("vbscript:msgbox", 3),
+        ("file:///etc/passwd", 3),
+        ("smb://evil.example/share", 4),
+        ("smb://evil.example/raw", 4),
+    ] {
+        let found: Vec<_> = warned
+            .iter()
+            .filter(|d| d["message"].as_str().unwrap().contains(url))
+            .collect();
+        assert_eq!(found.len(), 1, "{url}: {warned:#?}");
+        assert_eq!(found[0]["file"], "chapters/01-intro/en.md");
+        assert_eq!(found[0]["line"], line);
+    }
+    let uris = uri_actions(&p.out("test-report.en.pdf"));
+    assert!(
+        uris.iter().any(|u| u == "https://example.org/ok"),
+        "{uris:?}"
+    );
+    for u in &uris {
+        assert!(u.starts_with("https://"), "the PDF keeps a URI action {u}");
+    }
+    let pdf = crate::common::pdf_text(&p.out("test-report.en.pdf"));
+    assert!(pdf.contains("a share"), "{pdf}");
+    assert!(pdf.contains("smb://evil.example/metric"), "{pdf}");
+    let html = crate::common::decode_html(&read(&p, EN_HTML));
+    for href in ["javascript:", "vbscript:", "file:", "smb:"] {
+        assert!(!html.contains(&format!("href=\"{href}")), "{href}");
+    }
+    assert!(html.contains("a raw share"));
+    assert!(html.contains("smb://evil.example/metric"));
+    assert!(html.contains("href=\"https://example.org/ok\""));
+}
+
+#[test]
+fn a_template_link_by_another_scheme_is_refused_in_the_pdf() {
+    let p = project();
+    let main = include_str!("../../templates/main.typ");
+    p.file(
+        "templates/main.typ",
+        format!("{main}\n#link(\"smb://evil.example/share\")[Share]\n"),
+    );
+    let (ok, diags) = json_diags(&p, &["compile", "--lang", "en"]);
+    assert!(!ok);
+    assert!(!p.out("test-report.en.pdf").exists());
+    let line = main.lines().count() + 2;
+    assert!(
+        diags.iter().any(|d| d["code"] == "link-scheme"
+            && d["file"] == "templates/main.typ"
+            && d["line"] == line),
+        "{diags:#?}"
+    );
+}
