@@ -825,3 +825,31 @@ fn an_imported_block_whose_footnote_changed_stays_stale_until_the_note_is_transl
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(status(&p)["chapters"][0]["state"], "in-sync");
 }
+
+#[test]
+fn a_target_with_characters_xml_forbids_or_control_characters_is_refused() {
+    for (what, bad) in [
+        ("raw NUL", "\u{0}"),
+        ("escape reference", "&#x1b;[8m"),
+        ("raw escape", "\u{1b}]52;c;eA==\u{7}"),
+        ("C1 control", "\u{9b}"),
+    ] {
+        let p = project();
+        rewrite_last_paragraph(&p);
+        let xliff = export(&p, &[]);
+        let (id, _) = units(&xliff).remove(0);
+        let filled = translate(&xliff, &id, &format!("最後の{bad}段落。"));
+        let (ja, record) = (read(&p, JA), read(&p, RECORD));
+        let out = import(&p, &filled, &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains(&format!("unit {id}")), "{what}: {err}");
+        assert!(
+            err.contains("translated.xlf:"),
+            "{what}, the unit's line: {err}"
+        );
+        assert!(err.contains("U+"), "{what}, names the character: {err}");
+        assert_eq!(read(&p, JA), ja, "{what}: nothing written");
+        assert_eq!(read(&p, RECORD), record, "{what}: nothing recorded");
+    }
+}
