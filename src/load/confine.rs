@@ -35,6 +35,14 @@ pub enum ReadError {
         link: String,
         target: PathBuf,
     },
+    /// The path, or where a link on it leads, lies under `.git` in the
+    /// project, where git keeps its own files and CI its checkout token
+    /// (`.git/config`): never read, whatever the link. `target` is where
+    /// the link leads (`None` when the path itself names `.git`).
+    Secret {
+        link: String,
+        target: Option<PathBuf>,
+    },
     /// Not a regular file (a folder, a FIFO, a device).
     NotAFile,
     /// The path is not a plain relative path inside the project.
@@ -87,11 +95,12 @@ impl Root {
     }
 
     /// Whether `rel` is a folder inside the project (following links that
-    /// stay inside); an error when it is a link that leads outside.
+    /// stay inside); an error when it is a link that leads outside (or
+    /// into `.git`).
     pub fn is_dir(&self, rel: &str) -> Result<bool, ReadError> {
         match self.real_path(rel) {
             Ok(real) => Ok(real.is_dir()),
-            Err(err @ ReadError::Outside { .. }) => Err(err),
+            Err(err) if err.is_refusal() => Err(err),
             Err(_) => Ok(false),
         }
     }
@@ -104,6 +113,12 @@ impl Root {
                 .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
         {
             return Err(ReadError::BadPath);
+        }
+        if under_git(rel_path) {
+            return Err(ReadError::Secret {
+                link: rel.to_string(),
+                target: None,
+            });
         }
         let path = self.given.join(rel_path);
         let real = match path.canonicalize() {
@@ -124,15 +139,46 @@ impl Root {
             }
             Err(err) => return Err(ReadError::Io(err)),
         };
-        if !real.starts_with(&self.real) {
+        let Ok(inside) = real.strip_prefix(&self.real) else {
             return Err(self
                 .first_link_outside(rel_path)
                 .unwrap_or(ReadError::Outside {
                     link: rel.to_string(),
                     target: real,
                 }));
+        };
+        if under_git(inside) {
+            return Err(self
+                .first_link_into_git(rel_path)
+                .unwrap_or(ReadError::Secret {
+                    link: rel.to_string(),
+                    target: Some(real),
+                }));
         }
         Ok(real)
+    }
+
+    /// The first link on `rel`'s way whose real path lies under `.git`.
+    fn first_link_into_git(&self, rel: &Path) -> Option<ReadError> {
+        let mut prefix = PathBuf::new();
+        for component in rel.components() {
+            prefix.push(component);
+            let path = self.given.join(&prefix);
+            let is_link = path
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink());
+            if !is_link {
+                continue;
+            }
+            let leads = path.canonicalize().ok()?;
+            if leads.strip_prefix(&self.real).is_ok_and(under_git) {
+                return Some(ReadError::Secret {
+                    link: prefix.to_string_lossy().replace('\\', "/"),
+                    target: Some(leads),
+                });
+            }
+        }
+        None
     }
 
     /// The first link on `rel`'s way (a folder or the file itself) whose
@@ -216,6 +262,15 @@ impl Root {
     }
 }
 
+/// Whether a path relative to the project has a `.git` part (in any case:
+/// file systems that ignore case open `.GIT/config` as `.git/config`).
+fn under_git(rel: &Path) -> bool {
+    rel.components().any(|c| match c {
+        Component::Normal(name) => name.eq_ignore_ascii_case(".git"),
+        _ => false,
+    })
+}
+
 /// `a/./b/../c` → `a/c`, without touching the file system.
 fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -232,9 +287,27 @@ fn lexical(path: &Path) -> PathBuf {
 }
 
 impl ReadError {
+    /// A path renga refuses to read whatever is there (a link out of the
+    /// project, or into `.git`), as opposed to one that is missing or broken.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ReadError::Outside { .. } | ReadError::Secret { .. })
+    }
+
     /// The error as a diagnostic about `rel`.
     pub fn diagnostic(&self, rel: &str) -> Diagnostic {
         match self {
+            ReadError::Secret { link, target } => {
+                let what = match target {
+                    Some(target) => format!("{link} is a link to {}, under `.git`", target.display()),
+                    None => format!("{link} lies under `.git`"),
+                };
+                Diagnostic::error(
+                    "secret-path",
+                    format!("{what}: renga never reads anything under `.git`, where git keeps its settings and CI its credentials"),
+                )
+                .at(Location::file(link))
+                .hint("copy the text into the project instead of linking to it")
+            }
             ReadError::Outside { link, target } => Diagnostic::error(
                 "outside-project",
                 format!(

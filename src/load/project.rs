@@ -813,7 +813,7 @@ fn folders(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Vec<String
     let files = confine::Root::new(root);
     let names = match files.list(rel) {
         Ok(names) => names,
-        Err(err @ confine::ReadError::Outside { .. }) => {
+        Err(err) if err.is_refusal() => {
             diags.push(err.diagnostic(rel));
             return Some(vec![]);
         }

@@ -632,3 +632,199 @@ fn a_project_font_linking_outside_is_refused() {
     assert!(message.contains("outside the project"), "{message}");
     assert!(!stdout.contains("SECRET") && !stderr.contains("SECRET"));
 }
+
+// ---------------------------------------------------------------------------
+// Nothing under `.git` is ever read. The project folder is the checkout's
+// root on CI, and `actions/checkout` keeps its token in `.git/config`: a
+// chapter linked to it is "inside the project", but must never be typeset.
+
+/// What `actions/checkout` leaves in `.git/config`, with a fake token.
+const TOKEN: &str = "eC1hY2Nlc3MtdG9rZW46Z2hzX0ZBS0VUT0tFTg==";
+
+fn git_in(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+/// The test project as a git checkout whose `.git/config` holds a token.
+fn checkout() -> TestProject {
+    let p = TestProject::new();
+    git_in(p.path(), &["init", "-q"]);
+    git_in(
+        p.path(),
+        &[
+            "config",
+            "http.https://github.com/.extraheader",
+            &format!("AUTHORIZATION: basic {TOKEN}"),
+        ],
+    );
+    git_in(p.path(), &["add", "."]);
+    git_in(p.path(), &["commit", "-q", "-m", "first draft"]);
+    p
+}
+
+/// Every file under `dir`, except `.git`, holds no trace of the token.
+fn assert_no_token_in(dir: &Path) {
+    for entry in walk_files(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(TOKEN),
+            "{} holds the token",
+            entry.display()
+        );
+        if entry.extension().is_some_and(|e| e == "pdf") {
+            assert!(!pdf_text(&entry).contains(TOKEN), "{}", entry.display());
+        }
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => out.extend(walk_files(&path)),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `check` fails with one `secret-path` error at `at`; `compile` (PDF and
+/// HTML) fails and writes nothing; the token shows nowhere.
+fn assert_secret_refused(p: &TestProject, at: &str) {
+    let out = p.renga(&["check", "--format", "json"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stdout}\n{stderr}"
+    );
+    let diags: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let errors: Vec<_> = diags.iter().filter(|d| d["severity"] == "error").collect();
+    assert_eq!(errors.len(), 1, "one error, no cascade: {stdout}");
+    assert_eq!(errors[0]["code"], "secret-path", "{stdout}");
+    assert_eq!(errors[0]["file"], at, "{stdout}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains(".git"),
+        "{stdout}"
+    );
+    for args in [&["compile"][..], &["compile", "--html"][..]] {
+        let out = p.renga(args);
+        let (stdout, stderr) = (super::common::stdout(&out), super::common::stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stdout}\n{stderr}");
+        assert!(
+            !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_no_token_in(p.path());
+    }
+}
+
+#[test]
+fn a_chapter_linking_to_the_git_config_is_refused_everywhere() {
+    let p = checkout();
+    p.file("chapters/09-x/ja.md", "## 節\n\n本文。\n");
+    link(&p, "chapters/09-x/en.md", "../../.git/config");
+    assert_secret_refused(&p, "chapters/09-x/en.md");
+    // Nor in the pull-request comment that `renga diff` writes, with the
+    // link in the working tree or committed.
+    for commit in [false, true] {
+        if commit {
+            git_in(p.path(), &["add", "."]);
+            git_in(p.path(), &["commit", "-q", "-m", "link"]);
+        }
+        for args in [
+            &["diff", "--format", "markdown"][..],
+            &["diff", "HEAD~1", "HEAD", "--format", "markdown"][..],
+        ] {
+            if !commit && args.len() > 3 {
+                continue;
+            }
+            let out = p.renga(args);
+            let (stdout, stderr) = (stdout(&out), stderr(&out));
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            assert!(
+                !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+                "{args:?}: {stdout}\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_chapter_folder_linking_into_git_is_refused() {
+    let p = checkout();
+    std::fs::create_dir_all(p.path().join(".git/renga/09-x")).unwrap();
+    std::fs::write(
+        p.path().join(".git/renga/09-x/en.md"),
+        format!("## Leak\n\n{TOKEN}\n"),
+    )
+    .unwrap();
+    std::fs::write(p.path().join(".git/renga/09-x/ja.md"), "## 節\n\n本文。\n").unwrap();
+    link(&p, "chapters/09-x", "../.git/renga/09-x");
+    assert_secret_refused(&p, "chapters/09-x");
+}
+
+#[test]
+fn a_template_reading_the_git_config_is_refused() {
+    let p = checkout();
+    let (_, prelude) = renga::render::template::DEFAULTS
+        .iter()
+        .find(|(n, _)| *n == "prelude.typ")
+        .unwrap();
+    p.file(
+        "templates/prelude.typ",
+        format!("{prelude}\n#raw(read(\"/.git/config\"))\n"),
+    );
+    let out = p.renga(&["compile", "--lang", "en"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains(".git"), "{stderr}");
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stderr}"
+    );
+    assert_no_token_in(p.path());
+}
+
+#[test]
+fn an_image_under_git_is_refused_at_its_line() {
+    let p = checkout();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nText.\n\n![x](../../.git/config)\n",
+    );
+    assert_secret_refused(&p, "chapters/01-intro/en.md");
+    // Through a link inside the project that leads into `.git`, too.
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nText.\n\n![x](../../g/config)\n",
+    );
+    link(&p, "g", ".git");
+    assert_secret_refused(&p, "chapters/01-intro/en.md");
+}
+
+#[test]
+fn a_project_font_under_git_is_refused() {
+    let p = checkout();
+    link(&p, "fonts/x.ttf", "../.git/config");
+    assert_secret_refused(&p, "fonts/x.ttf");
+}
