@@ -828,3 +828,65 @@ fn a_project_font_under_git_is_refused() {
     link(&p, "fonts/x.ttf", "../.git/config");
     assert_secret_refused(&p, "fonts/x.ttf");
 }
+
+// ---------------------------------------------------------------------------
+// A figure is printed exactly as the data file gives it, or refused.
+
+#[test]
+fn integer_figures_print_exactly_in_pdf_html_and_data_attributes() {
+    let p = TestProject::new();
+    for (literal, digits, grouped) in [
+        (
+            "0x7fffffffffffffff",
+            "9223372036854775807",
+            "9,223,372,036,854,775,807",
+        ),
+        (
+            "9.007199254740993e15",
+            "9007199254740993",
+            "9,007,199,254,740,993",
+        ),
+        (
+            "1e20",
+            "100000000000000000000",
+            "100,000,000,000,000,000,000",
+        ),
+    ] {
+        p.file(
+            "data/sg/identity.toml",
+            SG_IDENTITY.replace("value = 1234567", &format!("value = {literal}")),
+        );
+        let out = p.renga(&["compile", "--lang", "en", "--html"]);
+        assert!(out.status.success(), "{literal}: {}", stderr(&out));
+        let pdf = pdf_text(&p.out("test-report.en.pdf"));
+        assert!(pdf.contains(grouped), "{literal}: {pdf}");
+        let html = std::fs::read_to_string(p.out("test-report.en.html")).unwrap();
+        assert!(
+            html.contains(grouped),
+            "{literal}: no {grouped} in the page"
+        );
+        assert!(
+            html.contains(&format!("<data value=\"{digits}\">")),
+            "{literal}: every <data value> exact"
+        );
+        assert!(
+            !html.contains("776000") && !pdf.contains("776,000"),
+            "{literal}"
+        );
+    }
+}
+
+#[test]
+fn a_metric_without_a_finite_value_is_one_error_at_its_line() {
+    let p = TestProject::new();
+    p.file(
+        "data/sg/identity.toml",
+        SG_IDENTITY.replace("value = 1234567", "value = nan"),
+    );
+    let diags = check_json(&p);
+    assert_eq!(diags.len(), 1, "one problem, one diagnostic: {diags:?}");
+    let found = errors(&diags);
+    assert_eq!(found[0]["code"], "metric-value", "{diags:?}");
+    assert_eq!(found[0]["file"], "data/sg/identity.toml");
+    assert_eq!(found[0]["line"], 8, "the line of the value: {diags:?}");
+}
