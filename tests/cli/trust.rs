@@ -890,3 +890,47 @@ fn a_metric_without_a_finite_value_is_one_error_at_its_line() {
     assert_eq!(found[0]["file"], "data/sg/identity.toml");
     assert_eq!(found[0]["line"], 8, "the line of the value: {diags:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Outputs are confined like inputs: `out` that is a link out of the project
+// is refused, unless the user names the folder with `--out`.
+
+#[test]
+fn an_out_folder_linking_outside_is_refused_unless_given_on_the_command_line() {
+    let p = TestProject::new();
+    let outside = Outside::new();
+    let manifest = outside.file("manifest.json", "{\"report\": \"SECRET\", \"files\": []}");
+    let target = outside.dir.path().canonicalize().unwrap();
+    link(&p, "out", &target);
+    let out = p.renga(&["compile", "--lang", "en", "--format", "json"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let diags: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    let found = errors(&diags);
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert_eq!(found[0]["code"], "outside-project", "{stdout}");
+    assert_eq!(found[0]["file"], "out", "{stdout}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("out is a link to {}", target.display())),
+        "{stdout}"
+    );
+    // Nothing written there, and the manifest there untouched.
+    let names: Vec<_> = std::fs::read_dir(&target).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .contains("SECRET")
+    );
+    // Named on the command line, the folder is the user's choice.
+    let given = target.to_str().unwrap();
+    let out = p.renga(&["compile", "--lang", "en", "--out", given]);
+    assert!(out.status.success(), "{}", super::common::stderr(&out));
+    assert!(target.join("test-report.en.pdf").is_file());
+}
