@@ -105,6 +105,15 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
             return finish(&root, &args.project, &mut diags, quiet);
         }
     };
+    // A build killed while publishing is finished (or undone) now, even
+    // if this one fails: `out` is never left half old, half new.
+    if let Err(err) = publish::recover(&out_dir) {
+        diags.push(Diagnostic::error(
+            "io",
+            format!("cannot recover {}: {err}", out_dir.display()),
+        ));
+        return finish(&root, &args.project, &mut diags, quiet);
+    }
     let outputs = match pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         Some(prepared) => {
             let progress = Progress::new(
@@ -271,6 +280,20 @@ pub fn write_outputs(
     manifest: &[&EditionOutput],
     web: &[&WebOutput],
 ) -> std::io::Result<Vec<(PathBuf, Option<usize>)>> {
+    // A build killed while publishing is finished first (or undone), and
+    // what it left behind removed, before the old manifest is read.
+    let recovered = publish::recover(out_dir)?;
+    if recovered.finished + recovered.undone > 0 {
+        eprintln!(
+            "note: {} was left mid-publish by an interrupted build: {}",
+            out_dir.display(),
+            if recovered.undone > 0 {
+                "put back as it was"
+            } else {
+                "finished"
+            }
+        );
+    }
     let created = !out_dir.exists();
     let result = write_all(out_dir, name, outputs, manifest, web);
     if result.is_err() && created {

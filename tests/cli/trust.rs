@@ -934,3 +934,64 @@ fn an_out_folder_linking_outside_is_refused_unless_given_on_the_command_line() {
     assert!(out.status.success(), "{}", super::common::stderr(&out));
     assert!(target.join("test-report.en.pdf").is_file());
 }
+
+// ---------------------------------------------------------------------------
+// Publishing is recoverable: a build or an import killed between two
+// renames is finished by the next run, which removes what it left behind.
+
+/// Every name in `dir` that a publish leaves behind when killed.
+fn leftovers(dir: &Path) -> Vec<String> {
+    walk_files(dir)
+        .into_iter()
+        .chain(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path()),
+        )
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".tmp") || n.starts_with(".renga-"))
+        .collect()
+}
+
+#[test]
+fn a_build_killed_between_two_renames_is_finished_by_the_next_run() {
+    let p = TestProject::new();
+    let out = p.renga(&["compile", "--lang", "en", "--lang", "ja"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nA second draft of the purpose.\n",
+    );
+    // Killed after the first rename: a new PDF beside the old manifest.
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(["compile", "--lang", "en", "--lang", "ja"])
+        .current_dir(p.path())
+        .env("RENGA_TEST_KILL_PUBLISH_AFTER", "1")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), Some(137), "{}", stderr(&killed));
+    let out_dir = p.path().join("out");
+    assert!(!leftovers(&out_dir).is_empty(), "the kill left its files");
+    // The next run, even one that fails, finishes the change first.
+    p.file(
+        "chapters/01-intro/ja.md",
+        "## 目的\n\n{{metric sg.identity.nothing}}\n",
+    );
+    let out = p.renga(&["compile"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(leftovers(&out_dir), Vec::<String>::new());
+    // Every file the manifest lists is there with the bytes it lists.
+    let entries = manifest_entries(&p);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for entry in entries {
+        let bytes = std::fs::read(out_dir.join(entry["file"].as_str().unwrap())).unwrap();
+        use sha2::Digest;
+        let sha: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(sha, entry["sha256"].as_str().unwrap(), "{entry}");
+    }
+    assert!(squash(&pdf_text(&p.out("test-report.en.pdf"))).contains("Aseconddraft"));
+}

@@ -157,6 +157,20 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             return 1;
         }
     };
+    // An import killed while writing is finished first (or undone), and its
+    // staged files removed, before the chapters are read.
+    match crate::publish::recover(&args.project) {
+        Ok(r) if r.finished + r.undone > 0 => eprintln!(
+            "note: an interrupted import was {} before this one",
+            if r.undone > 0 { "undone" } else { "finished" }
+        ),
+        Ok(_) => {}
+        Err(err) => {
+            let d = Diagnostic::error("io", format!("cannot recover an interrupted import: {err}"));
+            let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
+            return 1;
+        }
+    }
     let Some(project) = load(&args.project, args.diagnostics.format) else {
         return 1;
     };
