@@ -38,7 +38,8 @@ pub enum ReadError {
     /// The path, or where a link on it leads, lies under `.git` in the
     /// project, where git keeps its own files and CI its checkout token
     /// (`.git/config`): never read, whatever the link. `target` is where
-    /// the link leads (`None` when the path itself names `.git`).
+    /// the link leads, relative to the project (`None` when the path itself
+    /// names `.git`).
     Secret {
         link: String,
         target: Option<PathBuf>,
@@ -152,7 +153,7 @@ impl Root {
                 .first_link_into_git(rel_path)
                 .unwrap_or(ReadError::Secret {
                     link: rel.to_string(),
-                    target: Some(real),
+                    target: Some(inside.to_path_buf()),
                 }));
         }
         Ok(real)
@@ -171,10 +172,12 @@ impl Root {
                 continue;
             }
             let leads = path.canonicalize().ok()?;
-            if leads.strip_prefix(&self.real).is_ok_and(under_git) {
+            if let Ok(inside) = leads.strip_prefix(&self.real)
+                && under_git(inside)
+            {
                 return Some(ReadError::Secret {
                     link: prefix.to_string_lossy().replace('\\', "/"),
-                    target: Some(leads),
+                    target: Some(inside.to_path_buf()),
                 });
             }
         }
@@ -402,6 +405,33 @@ mod tests {
         assert!(matches!(r.read_text("a"), Err(ReadError::NotAFile)));
         assert!(matches!(r.list("b"), Err(ReadError::Outside { .. })));
         assert_eq!(r.list("a").unwrap().len(), 4);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_under_git_is_read_by_any_path() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "token").unwrap();
+        std::fs::create_dir_all(root.join("ch")).unwrap();
+        symlink("../.git/config", root.join("ch/en.md")).unwrap();
+        symlink(".git", root.join("g")).unwrap();
+        let r = Root::new(root);
+        for (rel, link) in [
+            (".git/config", ".git/config"),
+            (".GIT/config", ".GIT/config"),
+            ("ch/en.md", "ch/en.md"),
+            ("g/config", "g"),
+        ] {
+            match r.read_text(rel) {
+                Err(ReadError::Secret { link: l, .. }) => assert_eq!(l, link, "{rel}"),
+                other => panic!("{rel}: {other:?}"),
+            }
+        }
+        assert!(matches!(r.list("g"), Err(ReadError::Secret { .. })));
+        assert!(matches!(r.is_dir("g"), Err(ReadError::Secret { .. })));
     }
 
     #[test]

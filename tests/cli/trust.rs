@@ -744,6 +744,12 @@ fn a_chapter_linking_to_the_git_config_is_refused_everywhere() {
     p.file("chapters/09-x/ja.md", "## 節\n\n本文。\n");
     link(&p, "chapters/09-x/en.md", "../../.git/config");
     assert_secret_refused(&p, "chapters/09-x/en.md");
+    // Where the link leads, said relative to the project.
+    let err = stderr(&p.renga(&["check"]));
+    assert!(
+        err.contains("chapters/09-x/en.md is a link to .git/config, under `.git`"),
+        "{err}"
+    );
     // Nor in the pull-request comment that `renga diff` writes, with the
     // link in the working tree or committed.
     for commit in [false, true] {
