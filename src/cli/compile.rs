@@ -68,12 +68,52 @@ pub fn plan(
     plan
 }
 
+/// Where the outputs go: `--out DIR` as given (the user chose it on the
+/// command line), or the project's `out` folder, which is confined like
+/// every file renga reads: committed as a link to a folder outside the
+/// project (or into `.git`), it is refused, so that a pull request cannot
+/// make a CI build write, or read an old `manifest.json`, elsewhere.
+pub fn output_folder(root: &Path, given: Option<&Path>) -> Result<PathBuf, Diagnostic> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    match crate::load::confine::Root::new(root).is_dir("out") {
+        Err(crate::load::confine::ReadError::Outside { link, target }) => Err(Diagnostic::error(
+            "outside-project",
+            format!(
+                "{link} is a link to {}, outside the project: renga writes its outputs only inside the project folder",
+                target.display()
+            ),
+        )
+        .at(diag::Location::file(&link))
+        .hint("remove the link, or name the folder on the command line: --out DIR")),
+        Err(err) => Err(err.diagnostic("out")),
+        Ok(_) => Ok(root.join("out")),
+    }
+}
+
 pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
     let started = std::time::Instant::now();
     let root = args.project.project.clone();
     let editions = editions(&args.project);
     let mut diags = Diagnostics::default();
     let mut timings = Timings::default();
+    let out_dir = match output_folder(&root, args.out.as_deref()) {
+        Ok(dir) => dir,
+        Err(d) => {
+            diags.push(d);
+            return finish(&root, &args.project, &mut diags, quiet);
+        }
+    };
+    // A build killed while publishing is finished (or undone) now, even
+    // if this one fails: `out` is never left half old, half new.
+    if let Err(err) = publish::recover(&out_dir) {
+        diags.push(Diagnostic::error(
+            "io",
+            format!("cannot recover {}: {err}", out_dir.display()),
+        ));
+        return finish(&root, &args.project, &mut diags, quiet);
+    }
     let outputs = match pipeline::prepare(&root, &editions, &mut diags, &mut timings) {
         Some(prepared) => {
             let progress = Progress::new(
@@ -105,7 +145,6 @@ pub fn run(args: &CompileArgs, quiet: bool) -> i32 {
     let Some((name, outputs, pages)) = outputs else {
         return 1;
     };
-    let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
     let start = std::time::Instant::now();
     let all: Vec<&EditionOutput> = outputs.iter().collect();
     let web: Vec<&WebOutput> = pages.iter().collect();
@@ -200,7 +239,16 @@ fn unchanged_entries(out_dir: &Path, except: &[String]) -> Vec<ManifestEntry> {
     struct Old {
         files: Vec<ManifestEntry>,
     }
-    let Ok(bytes) = std::fs::read(out_dir.join("manifest.json")) else {
+    // Regular files only, never through a link: what `out` holds is
+    // output, not trusted, and a link in it could lead anywhere.
+    let read = |name: &str| {
+        let path = out_dir.join(name);
+        std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.is_file())
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+    };
+    let Some(bytes) = read("manifest.json") else {
         return vec![];
     };
     let Ok(old) = serde_json::from_slice::<Old>(&bytes) else {
@@ -212,8 +260,8 @@ fn unchanged_entries(out_dir: &Path, except: &[String]) -> Vec<ManifestEntry> {
         .filter(|entry| {
             // Only a plain file name: the manifest is output, not trusted.
             !entry.file.contains(['/', '\\'])
-                && std::fs::read(out_dir.join(&entry.file))
-                    .is_ok_and(|pdf| pdf.len() == entry.bytes && sha256_hex(&pdf) == entry.sha256)
+                && read(&entry.file)
+                    .is_some_and(|pdf| pdf.len() == entry.bytes && sha256_hex(&pdf) == entry.sha256)
         })
         .collect()
 }
@@ -232,6 +280,20 @@ pub fn write_outputs(
     manifest: &[&EditionOutput],
     web: &[&WebOutput],
 ) -> std::io::Result<Vec<(PathBuf, Option<usize>)>> {
+    // A build killed while publishing is finished first (or undone), and
+    // what it left behind removed, before the old manifest is read.
+    let recovered = publish::recover(out_dir)?;
+    if recovered.finished + recovered.undone > 0 {
+        eprintln!(
+            "note: {} was left mid-publish by an interrupted build: {}",
+            out_dir.display(),
+            if recovered.undone > 0 {
+                "put back as it was"
+            } else {
+                "finished"
+            }
+        );
+    }
     let created = !out_dir.exists();
     let result = write_all(out_dir, name, outputs, manifest, web);
     if result.is_err() && created {

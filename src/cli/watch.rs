@@ -320,7 +320,13 @@ pub fn watch_loop(
     if !is_project(&root) {
         return 1;
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| root.join("out"));
+    let out_dir = match crate::cli::compile::output_folder(&root, args.out.as_deref()) {
+        Ok(dir) => dir,
+        Err(d) => {
+            let _ = crate::diag::emit(&root, &[d], args.project.diagnostics.format);
+            return 1;
+        }
+    };
     let out_abs = std::path::absolute(&out_dir).unwrap_or(out_dir.clone());
     let root_abs = std::path::absolute(&root).unwrap_or(root.clone());
     let (tx, rx) = mpsc::channel();

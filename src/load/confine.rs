@@ -35,6 +35,15 @@ pub enum ReadError {
         link: String,
         target: PathBuf,
     },
+    /// The path, or where a link on it leads, lies under `.git` in the
+    /// project, where git keeps its own files and CI its checkout token
+    /// (`.git/config`): never read, whatever the link. `target` is where
+    /// the link leads, relative to the project (`None` when the path itself
+    /// names `.git`).
+    Secret {
+        link: String,
+        target: Option<PathBuf>,
+    },
     /// Not a regular file (a folder, a FIFO, a device).
     NotAFile,
     /// The path is not a plain relative path inside the project.
@@ -87,11 +96,12 @@ impl Root {
     }
 
     /// Whether `rel` is a folder inside the project (following links that
-    /// stay inside); an error when it is a link that leads outside.
+    /// stay inside); an error when it is a link that leads outside (or
+    /// into `.git`).
     pub fn is_dir(&self, rel: &str) -> Result<bool, ReadError> {
         match self.real_path(rel) {
             Ok(real) => Ok(real.is_dir()),
-            Err(err @ ReadError::Outside { .. }) => Err(err),
+            Err(err) if err.is_refusal() => Err(err),
             Err(_) => Ok(false),
         }
     }
@@ -104,6 +114,12 @@ impl Root {
                 .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
         {
             return Err(ReadError::BadPath);
+        }
+        if under_git(rel_path) {
+            return Err(ReadError::Secret {
+                link: rel.to_string(),
+                target: None,
+            });
         }
         let path = self.given.join(rel_path);
         let real = match path.canonicalize() {
@@ -124,15 +140,48 @@ impl Root {
             }
             Err(err) => return Err(ReadError::Io(err)),
         };
-        if !real.starts_with(&self.real) {
+        let Ok(inside) = real.strip_prefix(&self.real) else {
             return Err(self
                 .first_link_outside(rel_path)
                 .unwrap_or(ReadError::Outside {
                     link: rel.to_string(),
                     target: real,
                 }));
+        };
+        if under_git(inside) {
+            return Err(self
+                .first_link_into_git(rel_path)
+                .unwrap_or(ReadError::Secret {
+                    link: rel.to_string(),
+                    target: Some(inside.to_path_buf()),
+                }));
         }
         Ok(real)
+    }
+
+    /// The first link on `rel`'s way whose real path lies under `.git`.
+    fn first_link_into_git(&self, rel: &Path) -> Option<ReadError> {
+        let mut prefix = PathBuf::new();
+        for component in rel.components() {
+            prefix.push(component);
+            let path = self.given.join(&prefix);
+            let is_link = path
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink());
+            if !is_link {
+                continue;
+            }
+            let leads = path.canonicalize().ok()?;
+            if let Ok(inside) = leads.strip_prefix(&self.real)
+                && under_git(inside)
+            {
+                return Some(ReadError::Secret {
+                    link: prefix.to_string_lossy().replace('\\', "/"),
+                    target: Some(inside.to_path_buf()),
+                });
+            }
+        }
+        None
     }
 
     /// The first link on `rel`'s way (a folder or the file itself) whose
@@ -216,6 +265,15 @@ impl Root {
     }
 }
 
+/// Whether a path relative to the project has a `.git` part (in any case:
+/// file systems that ignore case open `.GIT/config` as `.git/config`).
+fn under_git(rel: &Path) -> bool {
+    rel.components().any(|c| match c {
+        Component::Normal(name) => name.eq_ignore_ascii_case(".git"),
+        _ => false,
+    })
+}
+
 /// `a/./b/../c` → `a/c`, without touching the file system.
 fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -232,9 +290,27 @@ fn lexical(path: &Path) -> PathBuf {
 }
 
 impl ReadError {
+    /// A path renga refuses to read whatever is there (a link out of the
+    /// project, or into `.git`), as opposed to one that is missing or broken.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ReadError::Outside { .. } | ReadError::Secret { .. })
+    }
+
     /// The error as a diagnostic about `rel`.
     pub fn diagnostic(&self, rel: &str) -> Diagnostic {
         match self {
+            ReadError::Secret { link, target } => {
+                let what = match target {
+                    Some(target) => format!("{link} is a link to {}, under `.git`", target.display()),
+                    None => format!("{link} lies under `.git`"),
+                };
+                Diagnostic::error(
+                    "secret-path",
+                    format!("{what}: renga never reads anything under `.git`, where git keeps its settings and CI its credentials"),
+                )
+                .at(Location::file(link))
+                .hint("copy the text into the project instead of linking to it")
+            }
             ReadError::Outside { link, target } => Diagnostic::error(
                 "outside-project",
                 format!(
@@ -329,6 +405,33 @@ mod tests {
         assert!(matches!(r.read_text("a"), Err(ReadError::NotAFile)));
         assert!(matches!(r.list("b"), Err(ReadError::Outside { .. })));
         assert_eq!(r.list("a").unwrap().len(), 4);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_under_git_is_read_by_any_path() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "token").unwrap();
+        std::fs::create_dir_all(root.join("ch")).unwrap();
+        symlink("../.git/config", root.join("ch/en.md")).unwrap();
+        symlink(".git", root.join("g")).unwrap();
+        let r = Root::new(root);
+        for (rel, link) in [
+            (".git/config", ".git/config"),
+            (".GIT/config", ".GIT/config"),
+            ("ch/en.md", "ch/en.md"),
+            ("g/config", "g"),
+        ] {
+            match r.read_text(rel) {
+                Err(ReadError::Secret { link: l, .. }) => assert_eq!(l, link, "{rel}"),
+                other => panic!("{rel}: {other:?}"),
+            }
+        }
+        assert!(matches!(r.list("g"), Err(ReadError::Secret { .. })));
+        assert!(matches!(r.is_dir("g"), Err(ReadError::Secret { .. })));
     }
 
     #[test]

@@ -209,7 +209,11 @@ pub struct Metric {
     pub topic: String,
     pub id: String,
     pub label: Localized,
+    /// The value as a float, for comparisons and the chart's bar lengths;
+    /// never printed (see `exact` and `figure`).
     pub value: f64,
+    /// The value exactly as the data file writes it, unrounded.
+    pub exact: Decimal,
     /// The value as printed: the digits the data file gives, rounded only
     /// when the metric sets `decimals`.
     pub figure: Decimal,
@@ -255,6 +259,11 @@ impl Metrics {
             .get(key)
             .or_else(|| self.failed.get(file_key))
             .map(String::as_str)
+    }
+
+    /// Whether the entry of `key` itself was refused (its error says why).
+    pub fn refused(&self, key: &str) -> bool {
+        self.failed.contains_key(key)
     }
 
     /// The known metric key closest to `key`, for "did you mean" hints.
@@ -879,7 +888,7 @@ fn folders(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Vec<String
     let files = confine::Root::new(root);
     let names = match files.list(rel) {
         Ok(names) => names,
-        Err(err @ confine::ReadError::Outside { .. }) => {
+        Err(err) if err.is_refusal() => {
             diags.push(err.diagnostic(rel));
             return Some(vec![]);
         }
@@ -986,7 +995,7 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                     at: &at,
                     published: manifest.date,
                 };
-                let Some((figure, as_of)) = check_metric(&entry, &place, diags) else {
+                let Some((exact, figure, as_of)) = check_metric(&entry, &place, diags) else {
                     // References to it name this file rather than guess.
                     metrics.failed.insert(key, rel.clone());
                     continue;
@@ -999,6 +1008,7 @@ fn load_metrics(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Me
                     id: entry.id,
                     label: entry.label,
                     value: *entry.value.get_ref(),
+                    exact,
                     figure,
                     decimals: entry.decimals.map(Spanned::into_inner),
                     unit: entry.unit,
@@ -1035,7 +1045,7 @@ fn check_metric(
     entry: &MetricEntry,
     place: &MetricPlace,
     diags: &mut Diagnostics,
-) -> Option<(Decimal, Date)> {
+) -> Option<(Decimal, Decimal, Date)> {
     let MetricPlace {
         key, file, text, ..
     } = *place;
@@ -1067,7 +1077,7 @@ fn check_metric(
                 "metric-value",
                 format!("metric `{key}` has no finite value"),
             )
-            .at(at),
+            .at(span_location(file, text, entry.value.span())),
         );
         return None;
     }
@@ -1080,7 +1090,8 @@ fn check_metric(
     // The digits as the data file writes them; a float only for literals
     // such as `1.5e6`, which have no written digits to keep.
     let literal = text.get(entry.value.span()).unwrap_or_default();
-    let mut figure = Decimal::parse(literal).unwrap_or_else(|| Decimal::from_f64(value));
+    let exact = Decimal::parse_toml(literal).unwrap_or_else(|| Decimal::from_f64(value));
+    let mut figure = exact.clone();
     if let Some(decimals) = &entry.decimals {
         if *decimals.get_ref() > 12 {
             diags.push(
@@ -1116,7 +1127,7 @@ fn check_metric(
             .hint("check the as-of date, or the `date` in report.toml"),
         );
     }
-    Some((figure, as_of))
+    Some((exact, figure, as_of))
 }
 
 /// The same metric id in two agencies' files is compared in one row; it
@@ -1196,6 +1207,7 @@ mod tests {
                     ja: String::new(),
                 },
                 value: 1.0,
+                exact: Decimal::parse("1").unwrap(),
                 figure: Decimal::parse("1").unwrap(),
                 decimals: None,
                 unit: Unit::Count,

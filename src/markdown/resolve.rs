@@ -42,7 +42,7 @@ impl<'a> Resolve<'a> {
         field: Option<&str>,
         extra: bool,
         typo: Option<&str>,
-    ) -> Result<MetricRef<'a>, Box<(Diagnostic, String)>> {
+    ) -> Result<MetricRef<'a>, Box<(Option<Diagnostic>, String)>> {
         let written = format!("{{{{metric {key}}}}}");
         if let Some(typo) = typo {
             // Printed as the author wrote it (a mistyped word is not `metric`).
@@ -60,9 +60,14 @@ impl<'a> Resolve<'a> {
                 format!("`{shown}` is not a metric reference: renga has no `{typo}` shortcode"),
             )
             .hint(format!("did you mean `{{{{metric {meant}}}}}`?"));
-            return Err(Box::new((d, shown)));
+            return Err(Box::new((Some(d), shown)));
         }
         let Some(metric) = metric_named(self.metrics, key) else {
+            // A metric whose own entry was refused (no finite value, no
+            // source): its error, at the entry, is the one problem.
+            if self.metrics.refused(key) {
+                return Err(Box::new((None, written)));
+            }
             let mut d = Diagnostic::error("metric-unknown", format!("unknown metric `{key}`"));
             if let Some(file) = self.metrics.failed_file(key) {
                 // The file's own error says what is wrong; a guess at another
@@ -79,13 +84,13 @@ impl<'a> Resolve<'a> {
             } else {
                 d = d.hint("metric ids are `<agency>.<file>.<id>`, from data/<agency>/<file>.toml");
             }
-            return Err(Box::new((d, written)));
+            return Err(Box::new((Some(d), written)));
         };
         match metric_text(metric, field, extra, self.lang) {
             Some(text) => Ok(MetricRef { metric, text }),
             None => Err(Box::new((
-                Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
-                    .hint("write `{{metric ID}}` for the value with its unit, `{{metric ID number}}` for the figure alone or `{{metric ID date}}` for its as-of date"),
+                Some(Diagnostic::error("metric-syntax", format!("cannot read this metric reference to `{key}`"))
+                    .hint("write `{{metric ID}}` for the value with its unit, `{{metric ID number}}` for the figure alone or `{{metric ID date}}` for its as-of date")),
                 written,
             ))),
         }

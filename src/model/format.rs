@@ -44,6 +44,67 @@ impl Decimal {
         ))
     }
 
+    /// A TOML number literal, exactly as written: a decimal (`-1234.50`),
+    /// one with an exponent (`9.007199254740993e15`, whose digits an `f64`
+    /// would lose), or a hexadecimal, octal or binary integer
+    /// (`0x7fffffffffffffff`). `None` for `inf`, `nan` and anything else.
+    pub fn parse_toml(literal: &str) -> Option<Decimal> {
+        let s: String = literal.trim().chars().filter(|&c| c != '_').collect();
+        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+            if let Some(digits) = s.strip_prefix(prefix) {
+                let n = u64::from_str_radix(digits, radix).ok()?;
+                return Some(Decimal::new(false, &n.to_string(), ""));
+            }
+        }
+        let Some((mantissa, exponent)) = s.split_once(['e', 'E']) else {
+            return Decimal::parse(&s);
+        };
+        let m = Decimal::parse(mantissa)?;
+        let exponent: i64 = exponent.parse().ok()?;
+        // Beyond any figure a report prints; refused rather than expanded.
+        if exponent.abs() > 64 {
+            return None;
+        }
+        let digits = format!("{}{}", m.int, m.frac);
+        // Where the decimal point falls in `digits`, after the shift.
+        let point = m.int.len() as i64 + exponent;
+        let (int, frac) = if point <= 0 {
+            (
+                "0".to_string(),
+                format!("{}{digits}", "0".repeat(point.unsigned_abs() as usize)),
+            )
+        } else if point as usize >= digits.len() {
+            (
+                format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+                String::new(),
+            )
+        } else {
+            let (i, f) = digits.split_at(point as usize);
+            (i.to_string(), f.to_string())
+        };
+        // Written with an exponent, trailing fraction zeros are no digits
+        // the author chose to show (`1.50e1` is 15).
+        let frac = frac.trim_end_matches('0');
+        let int = int.trim_start_matches('0');
+        Some(Decimal::new(
+            m.negative,
+            if int.is_empty() { "0" } else { int },
+            frac,
+        ))
+    }
+
+    /// The figure as a number for templates and machine-readable markup
+    /// (`<data value>`): an integer exactly, anything else as the nearest
+    /// float.
+    pub fn number(&self) -> Number {
+        if self.frac.bytes().all(|b| b == b'0')
+            && let Ok(n) = self.int.parse::<i128>()
+        {
+            return Number::Int(if self.negative { -n } else { n });
+        }
+        Number::Float(self.to_string().parse().unwrap_or(f64::NAN))
+    }
+
     /// The shortest decimal that reads back as `value` (for values written
     /// with an exponent, `1.5e6`).
     pub fn from_f64(value: f64) -> Decimal {
@@ -117,6 +178,37 @@ impl fmt::Display for Decimal {
             write!(f, ".{}", self.frac)?;
         }
         Ok(())
+    }
+}
+
+/// A figure as a number: integers exact (an `f64` prints
+/// `0x7fffffffffffffff` as 9223372036854776000).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Int(i128),
+    Float(f64),
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Number::Int(n) => write!(f, "{n}"),
+            Number::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            // Within i64 as an i64: serializers without 128-bit integers
+            // (and JSON readers) take it as they always did.
+            Number::Int(n) => match i64::try_from(n) {
+                Ok(n) => s.serialize_i64(n),
+                Err(_) => s.serialize_i128(n),
+            },
+            Number::Float(x) => s.serialize_f64(x),
+        }
     }
 }
 
@@ -320,6 +412,32 @@ mod tests {
         assert!(Decimal::parse("0x1F").is_none());
         assert_eq!(Decimal::from_f64(1.5e6).to_string(), "1500000");
         assert_eq!(Decimal::from_f64(2.5e-3).to_string(), "0.0025");
+    }
+
+    #[test]
+    fn toml_literals_are_read_exactly() {
+        let t = |s: &str| Decimal::parse_toml(s).map(|d| d.to_string());
+        assert_eq!(
+            t("0x7fffffffffffffff").as_deref(),
+            Some("9223372036854775807")
+        );
+        assert_eq!(t("0o17").as_deref(), Some("15"));
+        assert_eq!(t("0b101").as_deref(), Some("5"));
+        assert_eq!(
+            t("9.007199254740993e15").as_deref(),
+            Some("9007199254740993")
+        );
+        assert_eq!(t("1.5e6").as_deref(), Some("1500000"));
+        assert_eq!(t("-2.5E-3").as_deref(), Some("-0.0025"));
+        assert_eq!(t("1.50e1").as_deref(), Some("15"));
+        assert_eq!(t("12.50").as_deref(), Some("12.50"));
+        assert_eq!(t("nan"), None);
+        assert_eq!(
+            d("9223372036854775807").number(),
+            Number::Int(9223372036854775807)
+        );
+        assert_eq!(d("-12.00").number(), Number::Int(-12));
+        assert_eq!(d("12.5").number(), Number::Float(12.5));
     }
 
     #[test]

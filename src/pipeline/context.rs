@@ -50,7 +50,8 @@ pub(super) struct TextCtx {
 pub(super) struct CellCtx {
     key: String,
     agency: String,
-    value: f64,
+    /// The value, an integer exactly (see [`format::Number`]).
+    value: format::Number,
     /// Formatted value with unit (and the illustrative marker).
     text: Localized,
     as_of: Localized,
@@ -100,7 +101,7 @@ pub(super) struct MetricCtx<'a> {
     text: Localized,
     as_of: Localized,
     as_of_iso: String,
-    value: f64,
+    value: format::Number,
     source: &'a str,
     url: Option<&'a str>,
     illustrative: bool,
@@ -257,7 +258,7 @@ pub(crate) fn context<'a>(
             text: both(|l| format::metric(m, l)),
             as_of: both(|l| format::date(m.as_of, l)),
             as_of_iso: m.as_of.to_string(),
-            value: m.value,
+            value: m.exact.number(),
             source: &m.source,
             url: m.url.as_deref(),
             illustrative: m.illustrative,
@@ -296,7 +297,7 @@ pub(super) fn metric_row(id: &str, found: &[Option<&Metric>]) -> (RowCtx, Option
             m.map(|m| CellCtx {
                 key: m.key.clone(),
                 agency: m.agency.clone(),
-                value: m.value,
+                value: m.exact.number(),
                 text: both(|l| format::metric(m, l)),
                 as_of: both(|l| format::date(m.as_of, l)),
                 as_of_iso: m.as_of.to_string(),

@@ -577,7 +577,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                             self.plain(&m.text);
                             self.out.push_str("</time>");
                         } else {
-                            let _ = write!(self.out, "<data value=\"{}\">", metric.value);
+                            let _ = write!(self.out, "<data value=\"{}\">", metric.exact.number());
                             self.plain(&m.text);
                             self.out.push_str("</data>");
                         }
@@ -593,7 +593,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                             offset,
                         )
                         .with_len(len);
-                        self.diagnostics.push(d.at(at));
+                        self.diagnostics.extend(d.map(|d| d.at(at)));
                         self.plain(&shown);
                     }
                 },

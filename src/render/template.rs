@@ -138,9 +138,7 @@ impl Templates {
                     }
                 }
             }
-            Err(err @ confine::ReadError::Outside { .. }) => {
-                diags.push(err.diagnostic("templates"))
-            }
+            Err(err) if err.is_refusal() => diags.push(err.diagnostic("templates")),
             Err(_) => {}
         }
         own.sort();

@@ -854,7 +854,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             }
             Err(e) => {
                 let (d, text) = *e;
-                self.diagnostics.push(d.at(at));
+                self.diagnostics.extend(d.map(|d| d.at(at)));
                 escape::markup_into(&mut self.out, &text);
             }
         }

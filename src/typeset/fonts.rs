@@ -120,39 +120,17 @@ impl Fonts {
             return Self::bundled();
         }
         names.sort();
-        let root_real = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        // Read as every project file is: confined to the project, and
+        // never under `.git`.
+        let files = crate::load::confine::Root::new(root);
         let mut own = Vec::new();
-        let mut files = Vec::new();
+        let mut loaded = Vec::new();
         for name in names {
             let rel = format!("{FOLDER}/{name}");
-            let path = dir.join(&name);
-            let real = match path.canonicalize() {
-                Ok(real) => real,
-                Err(err) => {
-                    diags.push(
-                        Diagnostic::error("font", format!("cannot read {rel}: {err}"))
-                            .at(Location::file(&rel)),
-                    );
-                    continue;
-                }
-            };
-            if !real.starts_with(&root_real) {
-                diags.push(
-                    Diagnostic::error(
-                        "font",
-                        format!("{rel} is a link to a file outside the project"),
-                    )
-                    .at(Location::file(&rel)),
-                );
-                continue;
-            }
-            let data = match std::fs::read(&real) {
+            let data = match files.read(&rel) {
                 Ok(data) => data,
                 Err(err) => {
-                    diags.push(
-                        Diagnostic::error("font", format!("cannot read {rel}: {err}"))
-                            .at(Location::file(&rel)),
-                    );
+                    diags.push(err.diagnostic(&rel));
                     continue;
                 }
             };
@@ -164,10 +142,10 @@ impl Fonts {
                 );
                 continue;
             }
-            files.push(rel);
+            loaded.push(rel);
             own.push((name, data));
         }
-        Arc::new(Self::with(own, files))
+        Arc::new(Self::with(own, loaded))
     }
 
     pub fn book(&self) -> &LazyHash<FontBook> {

@@ -632,3 +632,372 @@ fn a_project_font_linking_outside_is_refused() {
     assert!(message.contains("outside the project"), "{message}");
     assert!(!stdout.contains("SECRET") && !stderr.contains("SECRET"));
 }
+
+// ---------------------------------------------------------------------------
+// Nothing under `.git` is ever read. The project folder is the checkout's
+// root on CI, and `actions/checkout` keeps its token in `.git/config`: a
+// chapter linked to it is "inside the project", but must never be typeset.
+
+/// What `actions/checkout` leaves in `.git/config`, with a fake token.
+const TOKEN: &str = "eC1hY2Nlc3MtdG9rZW46Z2hzX0ZBS0VUT0tFTg==";
+
+fn git_in(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+/// The test project as a git checkout whose `.git/config` holds a token.
+fn checkout() -> TestProject {
+    let p = TestProject::new();
+    git_in(p.path(), &["init", "-q"]);
+    git_in(
+        p.path(),
+        &[
+            "config",
+            "http.https://github.com/.extraheader",
+            &format!("AUTHORIZATION: basic {TOKEN}"),
+        ],
+    );
+    git_in(p.path(), &["add", "."]);
+    git_in(p.path(), &["commit", "-q", "-m", "first draft"]);
+    p
+}
+
+/// Every file under `dir`, except `.git`, holds no trace of the token.
+fn assert_no_token_in(dir: &Path) {
+    for entry in walk_files(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(TOKEN),
+            "{} holds the token",
+            entry.display()
+        );
+        if entry.extension().is_some_and(|e| e == "pdf") {
+            assert!(!pdf_text(&entry).contains(TOKEN), "{}", entry.display());
+        }
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => out.extend(walk_files(&path)),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `check` fails with one `secret-path` error at `at`; `compile` (PDF and
+/// HTML) fails and writes nothing; the token shows nowhere.
+fn assert_secret_refused(p: &TestProject, at: &str) {
+    let out = p.renga(&["check", "--format", "json"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stdout}\n{stderr}"
+    );
+    let diags: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let errors: Vec<_> = diags.iter().filter(|d| d["severity"] == "error").collect();
+    assert_eq!(errors.len(), 1, "one error, no cascade: {stdout}");
+    assert_eq!(errors[0]["code"], "secret-path", "{stdout}");
+    assert_eq!(errors[0]["file"], at, "{stdout}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains(".git"),
+        "{stdout}"
+    );
+    for args in [&["compile"][..], &["compile", "--html"][..]] {
+        let out = p.renga(args);
+        let (stdout, stderr) = (super::common::stdout(&out), super::common::stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stdout}\n{stderr}");
+        assert!(
+            !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_no_token_in(p.path());
+    }
+}
+
+#[test]
+fn a_chapter_linking_to_the_git_config_is_refused_everywhere() {
+    let p = checkout();
+    p.file("chapters/09-x/ja.md", "## 節\n\n本文。\n");
+    link(&p, "chapters/09-x/en.md", "../../.git/config");
+    assert_secret_refused(&p, "chapters/09-x/en.md");
+    // Where the link leads, said relative to the project.
+    let err = stderr(&p.renga(&["check"]));
+    assert!(
+        err.contains("chapters/09-x/en.md is a link to .git/config, under `.git`"),
+        "{err}"
+    );
+    // Nor in the pull-request comment that `renga diff` writes, with the
+    // link in the working tree or committed.
+    for commit in [false, true] {
+        if commit {
+            git_in(p.path(), &["add", "."]);
+            git_in(p.path(), &["commit", "-q", "-m", "link"]);
+        }
+        for args in [
+            &["diff", "--format", "markdown"][..],
+            &["diff", "HEAD~1", "HEAD", "--format", "markdown"][..],
+        ] {
+            if !commit && args.len() > 3 {
+                continue;
+            }
+            let out = p.renga(args);
+            let (stdout, stderr) = (stdout(&out), stderr(&out));
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            assert!(
+                !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+                "{args:?}: {stdout}\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_chapter_folder_linking_into_git_is_refused() {
+    let p = checkout();
+    std::fs::create_dir_all(p.path().join(".git/renga/09-x")).unwrap();
+    std::fs::write(
+        p.path().join(".git/renga/09-x/en.md"),
+        format!("## Leak\n\n{TOKEN}\n"),
+    )
+    .unwrap();
+    std::fs::write(p.path().join(".git/renga/09-x/ja.md"), "## 節\n\n本文。\n").unwrap();
+    link(&p, "chapters/09-x", "../.git/renga/09-x");
+    assert_secret_refused(&p, "chapters/09-x");
+}
+
+#[test]
+fn a_template_reading_the_git_config_is_refused() {
+    let p = checkout();
+    let (_, prelude) = renga::render::template::DEFAULTS
+        .iter()
+        .find(|(n, _)| *n == "prelude.typ")
+        .unwrap();
+    p.file(
+        "templates/prelude.typ",
+        format!("{prelude}\n#raw(read(\"/.git/config\"))\n"),
+    );
+    let out = p.renga(&["compile", "--lang", "en"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains(".git"), "{stderr}");
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stderr}"
+    );
+    assert_no_token_in(p.path());
+}
+
+#[test]
+fn an_image_under_git_is_refused_at_its_line() {
+    let p = checkout();
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nText.\n\n![x](../../.git/config)\n",
+    );
+    assert_secret_refused(&p, "chapters/01-intro/en.md");
+    // Through a link inside the project that leads into `.git`, too.
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nText.\n\n![x](../../g/config)\n",
+    );
+    link(&p, "g", ".git");
+    assert_secret_refused(&p, "chapters/01-intro/en.md");
+}
+
+#[test]
+fn a_project_font_under_git_is_refused() {
+    let p = checkout();
+    link(&p, "fonts/x.ttf", "../.git/config");
+    assert_secret_refused(&p, "fonts/x.ttf");
+}
+
+// ---------------------------------------------------------------------------
+// A figure is printed exactly as the data file gives it, or refused.
+
+#[test]
+fn integer_figures_print_exactly_in_pdf_html_and_data_attributes() {
+    let p = TestProject::new();
+    for (literal, digits, grouped) in [
+        (
+            "0x7fffffffffffffff",
+            "9223372036854775807",
+            "9,223,372,036,854,775,807",
+        ),
+        (
+            "9.007199254740993e15",
+            "9007199254740993",
+            "9,007,199,254,740,993",
+        ),
+        (
+            "1e20",
+            "100000000000000000000",
+            "100,000,000,000,000,000,000",
+        ),
+    ] {
+        p.file(
+            "data/sg/identity.toml",
+            SG_IDENTITY.replace("value = 1234567", &format!("value = {literal}")),
+        );
+        let out = p.renga(&["compile", "--lang", "en", "--html"]);
+        assert!(out.status.success(), "{literal}: {}", stderr(&out));
+        let pdf = pdf_text(&p.out("test-report.en.pdf"));
+        assert!(pdf.contains(grouped), "{literal}: {pdf}");
+        let html = std::fs::read_to_string(p.out("test-report.en.html")).unwrap();
+        assert!(
+            html.contains(grouped),
+            "{literal}: no {grouped} in the page"
+        );
+        assert!(
+            html.contains(&format!("<data value=\"{digits}\">")),
+            "{literal}: every <data value> exact"
+        );
+        assert!(
+            !html.contains("776000") && !pdf.contains("776,000"),
+            "{literal}"
+        );
+    }
+}
+
+#[test]
+fn a_metric_without_a_finite_value_is_one_error_at_its_line() {
+    let p = TestProject::new();
+    p.file(
+        "data/sg/identity.toml",
+        SG_IDENTITY.replace("value = 1234567", "value = nan"),
+    );
+    let diags = check_json(&p);
+    assert_eq!(diags.len(), 1, "one problem, one diagnostic: {diags:?}");
+    let found = errors(&diags);
+    assert_eq!(found[0]["code"], "metric-value", "{diags:?}");
+    assert_eq!(found[0]["file"], "data/sg/identity.toml");
+    assert_eq!(found[0]["line"], 8, "the line of the value: {diags:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Outputs are confined like inputs: `out` that is a link out of the project
+// is refused, unless the user names the folder with `--out`.
+
+#[test]
+fn an_out_folder_linking_outside_is_refused_unless_given_on_the_command_line() {
+    let p = TestProject::new();
+    let outside = Outside::new();
+    let manifest = outside.file("manifest.json", "{\"report\": \"SECRET\", \"files\": []}");
+    let target = outside.dir.path().canonicalize().unwrap();
+    link(&p, "out", &target);
+    let out = p.renga(&["compile", "--lang", "en", "--format", "json"]);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let diags: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    let found = errors(&diags);
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert_eq!(found[0]["code"], "outside-project", "{stdout}");
+    assert_eq!(found[0]["file"], "out", "{stdout}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("out is a link to {}", target.display())),
+        "{stdout}"
+    );
+    // Nothing written there, and the manifest there untouched.
+    let names: Vec<_> = std::fs::read_dir(&target).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .contains("SECRET")
+    );
+    // Named on the command line, the folder is the user's choice.
+    let given = target.to_str().unwrap();
+    let out = p.renga(&["compile", "--lang", "en", "--out", given]);
+    assert!(out.status.success(), "{}", super::common::stderr(&out));
+    assert!(target.join("test-report.en.pdf").is_file());
+}
+
+// ---------------------------------------------------------------------------
+// Publishing is recoverable: a build or an import killed between two
+// renames is finished by the next run, which removes what it left behind.
+
+/// Every name in `dir` that a publish leaves behind when killed.
+fn leftovers(dir: &Path) -> Vec<String> {
+    walk_files(dir)
+        .into_iter()
+        .chain(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path()),
+        )
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".tmp") || n.starts_with(".renga-"))
+        .collect()
+}
+
+#[test]
+fn a_build_killed_between_two_renames_is_finished_by_the_next_run() {
+    let p = TestProject::new();
+    let out = p.renga(&["compile", "--lang", "en", "--lang", "ja"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nA second draft of the purpose.\n",
+    );
+    // Killed after the first rename: a new PDF beside the old manifest.
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(["compile", "--lang", "en", "--lang", "ja"])
+        .current_dir(p.path())
+        .env("RENGA_TEST_KILL_PUBLISH_AFTER", "1")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), Some(137), "{}", stderr(&killed));
+    let out_dir = p.path().join("out");
+    assert!(!leftovers(&out_dir).is_empty(), "the kill left its files");
+    // The next run, even one that fails, finishes the change first.
+    p.file(
+        "chapters/01-intro/ja.md",
+        "## 目的\n\n{{metric sg.identity.nothing}}\n",
+    );
+    let out = p.renga(&["compile"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(leftovers(&out_dir), Vec::<String>::new());
+    // Every file the manifest lists is there with the bytes it lists.
+    let entries = manifest_entries(&p);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for entry in entries {
+        let bytes = std::fs::read(out_dir.join(entry["file"].as_str().unwrap())).unwrap();
+        use sha2::Digest;
+        let sha: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(sha, entry["sha256"].as_str().unwrap(), "{entry}");
+    }
+    assert!(squash(&pdf_text(&p.out("test-report.en.pdf"))).contains("Aseconddraft"));
+}

@@ -864,3 +864,77 @@ fn language_tags_with_regions_as_cat_tools_write_them_are_the_same_languages() {
     assert!(out.status.success(), "{}\n{filled}", stderr(&out));
     assert!(read(&p, JA).contains("最後の段落、もう一度。"));
 }
+
+#[test]
+fn a_target_with_characters_xml_forbids_or_control_characters_is_refused() {
+    for (what, bad) in [
+        ("raw NUL", "\u{0}"),
+        ("escape reference", "&#x1b;[8m"),
+        ("raw escape", "\u{1b}]52;c;eA==\u{7}"),
+        ("C1 control", "\u{9b}"),
+    ] {
+        let p = project();
+        rewrite_last_paragraph(&p);
+        let xliff = export(&p, &[]);
+        let (id, _) = units(&xliff).remove(0);
+        let filled = translate(&xliff, &id, &format!("最後の{bad}段落。"));
+        let (ja, record) = (read(&p, JA), read(&p, RECORD));
+        let out = import(&p, &filled, &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains(&format!("unit {id}")), "{what}: {err}");
+        assert!(
+            err.contains("translated.xlf:"),
+            "{what}, the unit's line: {err}"
+        );
+        assert!(err.contains("U+"), "{what}, names the character: {err}");
+        assert_eq!(read(&p, JA), ja, "{what}: nothing written");
+        assert_eq!(read(&p, RECORD), record, "{what}: nothing recorded");
+    }
+}
+
+#[test]
+fn an_import_killed_between_two_renames_is_finished_by_the_next_run() {
+    let p = project();
+    rewrite_last_paragraph(&p);
+    let xliff = export(&p, &[]);
+    let (id, _) = units(&xliff).remove(0);
+    let filled = translate(&xliff, &id, "最後の段落を書き直した。");
+    p.file("translated.xlf", &filled);
+    // Killed after the first rename: ja.md new, translation.toml old.
+    let killed = Command::new(env!("CARGO_BIN_EXE_renga"))
+        .args(["xliff", "import", "translated.xlf"])
+        .current_dir(p.path())
+        .env("RENGA_TEST_KILL_PUBLISH_AFTER", "1")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), Some(137), "{}", stderr(&killed));
+    let names = |dir: &Path| -> Vec<String> {
+        walk(dir)
+            .into_iter()
+            .chain(
+                std::fs::read_dir(dir)
+                    .unwrap()
+                    .filter_map(Result::ok)
+                    .map(|e| e.path()),
+            )
+            .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".tmp") || n.starts_with(".renga-"))
+            .collect()
+    };
+    assert!(!names(p.path()).is_empty(), "the kill left its files");
+    // The next import (here of the same file, whose unit is now in place)
+    // finishes the first one before it reads the chapters.
+    let out = import(&p, &filled, &[]);
+    let err = stderr(&out);
+    assert!(err.contains("interrupted import"), "{err}");
+    assert_eq!(names(p.path()), Vec::<String>::new(), "no leftovers");
+    assert!(read(&p, JA).contains("最後の段落を書き直した。\n"));
+    // Chapter and record agree: nothing is stale.
+    let s = status(&p);
+    let blocks = s["chapters"][0]["blocks"].as_array().unwrap();
+    assert!(
+        blocks.is_empty(),
+        "the record was written with the chapter: {s}"
+    );
+}

@@ -25,6 +25,8 @@ struct ReadUnit {
     source: Result<Vec<Inline>, String>,
     /// The target's content and its `state`.
     target: Option<(Content, Option<String>)>,
+    /// The first character in the target that has no place in a chapter.
+    forbidden: Option<char>,
     extradata: Option<String>,
 }
 
@@ -48,10 +50,10 @@ fn read_units(root: &xml::Element) -> Result<Vec<ReadUnit>, (String, usize)> {
                 .elements("source")
                 .next()
                 .map_or(Err("the unit has no <source>".to_string()), xml::inlines);
-            let target = unit
-                .elements("target")
-                .next()
-                .map(|t| (xml::inlines(t), t.attr("state").map(str::to_string)));
+            let target_element = unit.elements("target").next();
+            let forbidden = target_element.and_then(|t| t.text().chars().find(|&c| forbidden(c)));
+            let target =
+                target_element.map(|t| (xml::inlines(t), t.attr("state").map(str::to_string)));
             out.push(ReadUnit {
                 id: unit.attr("id").unwrap_or_default().to_string(),
                 offset: unit.offset,
@@ -59,11 +61,21 @@ fn read_units(root: &xml::Element) -> Result<Vec<ReadUnit>, (String, usize)> {
                 target_language: target_language.clone(),
                 source,
                 target,
+                forbidden,
                 extradata: unit.attr("extradata").map(str::to_string),
             });
         }
     }
     Ok(out)
+}
+
+/// A character a translation must not bring into a chapter: one that XML
+/// 1.0 does not allow at all (`NUL`, most C0 controls, `U+FFFE`, `U+FFFF`;
+/// a parser may let it through, or a `&#x1b;` reference produce it), or
+/// any other control character (`DEL`, C1), which is invisible on the page
+/// and can drive a terminal. Tab and line ends are text.
+fn forbidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
 }
 
 /// Units, also those a tool put into `<group>`s.
@@ -145,6 +157,20 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             return 1;
         }
     };
+    // An import killed while writing is finished first (or undone), and its
+    // staged files removed, before the chapters are read.
+    match crate::publish::recover(&args.project) {
+        Ok(r) if r.finished + r.undone > 0 => eprintln!(
+            "note: an interrupted import was {} before this one",
+            if r.undone > 0 { "undone" } else { "finished" }
+        ),
+        Ok(_) => {}
+        Err(err) => {
+            let d = Diagnostic::error("io", format!("cannot recover an interrupted import: {err}"));
+            let _ = diag::emit(Path::new(""), &[d], args.diagnostics.format);
+            return 1;
+        }
+    }
     let Some(project) = load(&args.project, args.diagnostics.format) else {
         return 1;
     };
@@ -483,6 +509,21 @@ fn accept(
             None,
         ));
     };
+    if let Some(c) = unit.forbidden {
+        let what = if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' {
+            "which XML 1.0 does not allow"
+        } else {
+            "a control character"
+        };
+        return Err((
+            "xliff-character",
+            format!(
+                "its translation holds the character U+{:04X}, {what}",
+                c as u32
+            ),
+            Some("remove it in the translation tool, then export the file again".into()),
+        ));
+    }
     let content = match content {
         Ok(c) => c,
         Err(e) => return Err(("xliff-unit", format!("its <target>: {e}"), None)),

@@ -87,7 +87,10 @@ pub fn settings(old_root: &Path, new_root: &Path) -> Vec<SettingDiff> {
 /// before, so it is known to be readable TOML.
 fn flat_settings(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let table = std::fs::read(root.join(MANIFEST))
+    // Read as every project file is: confined, never through a link out
+    // of the project or into `.git`.
+    let table = Root::new(root)
+        .read(MANIFEST)
         .ok()
         .and_then(|bytes| crate::load::project::decode(MANIFEST, bytes).ok())
         .and_then(|text| text.parse::<toml::Table>().ok())

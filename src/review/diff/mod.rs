@@ -321,7 +321,8 @@ pub struct MetricDiff {
 
 #[derive(Debug, Serialize)]
 pub struct MetricValue {
-    pub value: f64,
+    /// The value, an integer exactly.
+    pub value: format::Number,
     /// The value as printed, with the digits the data gives (`12.50`),
     /// rounded when the metric sets `decimals`.
     pub figure: format::Decimal,
@@ -338,7 +339,7 @@ impl MetricValue {
     fn new(m: &Metric) -> Self {
         let text = |lang| format::metric(m, lang);
         Self {
-            value: m.value,
+            value: m.exact.number(),
             figure: m.figure.clone(),
             unit: m.unit,
             as_of: m.as_of.to_string(),
