@@ -330,6 +330,17 @@ impl Resolve<'_> {
             )
             .hint(format!("convert it to RGB, e.g. `magick {rel} -colorspace sRGB {rel}`")));
         }
+        // Decoding is bounded: the header says how large the picture is.
+        if let Some(reason) = crate::load::limits::header_of(&real)
+            .ok()
+            .and_then(|header| crate::load::limits::raster_too_large(&header))
+        {
+            return Err(
+                Diagnostic::error("image-too-large", format!("image `{url}` is {reason}")).hint(
+                    "scale the image down; a full page at 300 dpi is about 2500 × 3500 pixels",
+                ),
+            );
+        }
         Ok(format!("/{rel}"))
     }
 }

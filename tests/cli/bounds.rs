@@ -1,0 +1,116 @@
+//! What renga bounds so that a hostile pull request on a shared CI runner
+//! is an error, never a crash or a runaway build (issue #22): image bombs,
+//! deep nesting, templates that run on, quadratic SVG text and XLIFF files.
+//! Every hostile input is built here; each test fails on renga before the
+//! bound it names (an abort, exit 134, or a build that runs on).
+
+use crate::common::*;
+
+/// CRC-32 (IEEE), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A valid PNG header whose IHDR declares `side` × `side` RGB pixels, with
+/// a few bytes of image data: 74 bytes that ask a decoder for 30 GB.
+fn png_bomb(side: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut ihdr = side.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    // zlib: a stored block of 5 zero bytes.
+    let idat = [
+        0x78, 0x01, 0x01, 0x05, 0x00, 0xfa, 0xff, 0, 0, 0, 0, 0, 0, 0x05, 0, 0x01,
+    ];
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", b"");
+    out
+}
+
+/// `renga ARGS --format json`: the exit code and the diagnostics, after
+/// checking that renga ended by itself (no signal, no panic).
+fn run_json(p: &TestProject, args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = p.renga(&all);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("renga was killed by a signal: {:?}\n{stderr}", out.status));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("overflow"), "{stderr}");
+    let diags = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("JSON lines: {l}")))
+        .collect();
+    (code, diags)
+}
+
+fn with_code<'d>(diags: &'d [serde_json::Value], code: &str) -> Vec<&'d serde_json::Value> {
+    diags.iter().filter(|d| d["code"] == code).collect()
+}
+
+#[test]
+fn an_image_bomb_is_refused_at_the_markdown_image_in_every_edition() {
+    let p = TestProject::new();
+    p.file("chapters/01-intro/bomb.png", png_bomb(100_000));
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\nText.\n\n![A chart](bomb.png)\n",
+    );
+    for args in [&["check"][..], &["check", "--html"][..]] {
+        let (code, diags) = run_json(&p, args);
+        assert_eq!(code, 1, "{args:?}: {diags:?}");
+        let refused = with_code(&diags, "image-too-large");
+        assert!(!refused.is_empty(), "{args:?}: {diags:?}");
+        for d in refused {
+            assert_eq!(d["file"], "chapters/01-intro/en.md", "{d}");
+            assert_eq!(d["line"], 5, "{d}");
+            assert!(
+                d["message"].as_str().unwrap().contains("100000 × 100000"),
+                "{d}"
+            );
+        }
+    }
+    assert!(!p.path().join("out").exists());
+}
+
+#[test]
+fn an_image_bomb_shown_by_a_template_is_an_error_not_an_abort() {
+    let p = TestProject::new();
+    p.file("images/bomb.png", png_bomb(100_000));
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/main.typ"))
+        .unwrap();
+    p.file(
+        "templates/main.typ",
+        format!("{main}\n#image(\"/images/bomb.png\", alt: \"A chart\")\n"),
+    );
+    let (code, diags) = run_json(&p, &["check", "--lang", "en"]);
+    assert_eq!(code, 1, "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("images/bomb.png is 100000 × 100000 pixels"))),
+        "{diags:?}"
+    );
+}
