@@ -114,3 +114,73 @@ fn an_image_bomb_shown_by_a_template_is_an_error_not_an_abort() {
         "{diags:?}"
     );
 }
+
+/// Markdown nested far beyond what a writer could follow on its stack,
+/// in both languages (so that the two are converted on worker threads,
+/// whose stacks are smaller than the main thread's).
+fn deeply_nested(body: &str) -> TestProject {
+    let p = TestProject::new();
+    p.file("chapters/01-intro/en.md", format!("## Purpose\n\n{body}"));
+    p.file("chapters/01-intro/ja.md", format!("## 目的\n\n{body}"));
+    p
+}
+
+/// Every command that reads chapters ends by itself on `p`, and the
+/// editions warn that the structure was set flat (`nesting`).
+fn assert_survives(p: &TestProject) {
+    let (_, diags) = run_json(p, &["check", "--html"]);
+    assert!(!with_code(&diags, "nesting").is_empty(), "{diags:?}");
+    for d in with_code(&diags, "nesting") {
+        assert!(
+            d["file"]
+                .as_str()
+                .unwrap()
+                .starts_with("chapters/01-intro/"),
+            "{d}"
+        );
+        assert!(d["line"].as_u64().unwrap() >= 3, "{d}");
+    }
+    for args in [
+        &["xliff", "export", "--all", "--out", "x.xlf"][..],
+        &["status"][..],
+        &["diff", "--format", "json"][..],
+    ] {
+        let out = p.renga(args);
+        assert!(
+            out.status.code().is_some(),
+            "{args:?} was killed: {:?}",
+            out.status
+        );
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn fifty_thousand_nested_quotes_do_not_overflow_the_stack() {
+    assert_survives(&deeply_nested(&format!("{}deep\n", "> ".repeat(50_000))));
+}
+
+#[test]
+fn emphasis_nested_five_thousand_deep_does_not_overflow_the_stack() {
+    let stars = "*".repeat(5_000);
+    assert_survives(&deeply_nested(&format!("{stars}deep{stars}\n")));
+}
+
+#[test]
+fn a_chain_of_two_thousand_footnotes_does_not_overflow_the_stack() {
+    let mut body = String::from("Text.[^n0]\n\n");
+    for i in 0..2_000 {
+        body.push_str(&format!("[^n{i}]: See.[^n{}]\n\n", i + 1));
+    }
+    body.push_str("[^n2000]: The end.\n");
+    let p = deeply_nested(&body);
+    assert_survives(&p);
+    // Every note's text is kept, the deep ones in brackets.
+    let out = p.renga(&["compile", "--lang", "en"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(pdf_text(&p.out("test-report.en.pdf")).contains("The end."));
+}
