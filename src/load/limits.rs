@@ -20,6 +20,93 @@ pub const SVG_MAX_TEXT: usize = 20_000;
 /// thousands for a chapter; a loop of 10^10 iterations stops here.
 pub const TEMPLATE_FUEL: u64 = 50_000_000;
 
+/// How long a build (`compile`, `check`) may run, in seconds, unless
+/// `RENGA_TIME_LIMIT` says otherwise: typst has no budget of its own, and a
+/// Typst template's `#for i in range(1000000000) {}` runs on.
+pub const DEFAULT_TIME_LIMIT: u64 = 600;
+
+/// The share of the memory available when a build starts (after its
+/// cgroups' limits) it may hold, unless `RENGA_MEMORY_LIMIT` (megabytes)
+/// says otherwise: `range(10^11)` in a template took 24 GB before the
+/// kernel killed it, and other jobs on the runner with it.
+pub const DEFAULT_MEMORY_SHARE: f64 = 0.75;
+
+/// The limits a build runs under, from the environment or the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub seconds: u64,
+    /// Bytes; `None` where the available memory is unknown.
+    pub memory: Option<u64>,
+}
+
+impl Budget {
+    pub fn from_env() -> Result<Budget, String> {
+        let read = |name: &str| -> Result<Option<u64>, String> {
+            match std::env::var(name) {
+                Ok(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| format!("{name} must be a whole number, not `{v}`")),
+                Err(_) => Ok(None),
+            }
+        };
+        let seconds = read("RENGA_TIME_LIMIT")?.unwrap_or(DEFAULT_TIME_LIMIT);
+        let memory = match read("RENGA_MEMORY_LIMIT")? {
+            Some(mb) => Some(mb * 1024 * 1024),
+            None => crate::pipeline::available_memory()
+                .map(|a| (a as f64 * DEFAULT_MEMORY_SHARE) as u64 + resident().unwrap_or(0)),
+        };
+        Ok(Budget { seconds, memory })
+    }
+}
+
+/// This process's resident memory in bytes (Linux: `VmRSS` in
+/// `/proc/self/status`).
+pub fn resident() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Watches the build from a thread of its own: when it runs past the
+/// budget's time or holds more memory, `stop` is called with the reason
+/// (it prints the error and ends the process with exit status 1: typst
+/// cannot be interrupted from outside, and a signal would say nothing).
+pub fn watchdog(budget: Budget, stop: impl Fn(String) + Send + 'static) {
+    let started = std::time::Instant::now();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let elapsed = started.elapsed().as_secs();
+            if elapsed >= budget.seconds {
+                stop(format!(
+                    "the build ran for {elapsed} s, its limit (RENGA_TIME_LIMIT={})",
+                    budget.seconds
+                ));
+                return;
+            }
+            if let (Some(limit), Some(held)) = (budget.memory, resident())
+                && held > limit
+            {
+                stop(format!(
+                    "the build held {} MB of memory, more than its limit (RENGA_MEMORY_LIMIT={})",
+                    held / (1024 * 1024),
+                    limit / (1024 * 1024)
+                ));
+                return;
+            }
+        }
+    });
+}
+
 /// A raster image's own header, checked against the budget before anything
 /// decodes it: `Some(reason)` when it is too large, `None` when it fits or
 /// is not a raster image renga can read the size of (typst then reports it).

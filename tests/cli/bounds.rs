@@ -184,3 +184,87 @@ fn a_chain_of_two_thousand_footnotes_does_not_overflow_the_stack() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(pdf_text(&p.out("test-report.en.pdf")).contains("The end."));
 }
+
+/// `renga ARGS` in the project with environment variables set.
+fn renga_with_env(p: &TestProject, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_renga"));
+    command
+        .args(args)
+        .current_dir(p.path())
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("renga runs")
+}
+
+/// The default main template with `extra` at its end.
+fn with_main_template(p: &TestProject, extra: &str) {
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/main.typ"))
+        .unwrap();
+    p.file("templates/main.typ", format!("{main}\n{extra}\n"));
+}
+
+#[test]
+fn a_minijinja_loop_of_ten_billion_iterations_runs_out_of_fuel_at_its_line() {
+    let p = TestProject::new();
+    with_main_template(
+        &p,
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    );
+    let lines = std::fs::read_to_string(p.path().join("templates/main.typ"))
+        .unwrap()
+        .lines()
+        .count();
+    let (code, diags) = run_json(&p, &["check", "--lang", "en"]);
+    assert_eq!(code, 1, "{diags:?}");
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "template")
+        .expect("a template error");
+    assert!(d["message"].as_str().unwrap().contains("fuel"), "{d}");
+    assert_eq!(d["file"], "templates/main.typ");
+    assert_eq!(d["line"].as_u64().unwrap() as usize, lines);
+}
+
+/// `renga check` under `env` ends by itself with exit 1 and one
+/// `build-limit` error at the project's template, mentioning `what`.
+fn assert_stopped(p: &TestProject, env: &[(&str, &str)], what: &str) {
+    let out = renga_with_env(p, &["check", "--lang", "en", "--format", "json"], env);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{:?} {}",
+        out.status,
+        stderr(&out)
+    );
+    let diags: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "build-limit")
+        .expect("a build-limit error");
+    assert_eq!(d["file"], "templates/main.typ", "{d}");
+    assert!(d["message"].as_str().unwrap().contains(what), "{d}");
+}
+
+#[test]
+fn a_typst_loop_that_runs_on_is_stopped_at_the_time_limit() {
+    let p = TestProject::new();
+    // 10^10 iterations in little memory.
+    with_main_template(&p, "#for i in range(100000) { for j in range(100000) {} }");
+    assert_stopped(&p, &[("RENGA_TIME_LIMIT", "2")], "RENGA_TIME_LIMIT=2");
+}
+
+#[test]
+fn a_typst_template_that_eats_memory_is_stopped_at_the_memory_limit() {
+    let p = TestProject::new();
+    with_main_template(&p, "#let all = range(100000000000)");
+    assert_stopped(
+        &p,
+        &[("RENGA_MEMORY_LIMIT", "300")],
+        "RENGA_MEMORY_LIMIT=300",
+    );
+}
