@@ -143,7 +143,10 @@ impl Sources {
         // Symlinks must not lead out of the project either.
         match confine::Root::new(&self.root).read(rel) {
             // Each SVG drawing once per PDF, however often it is shown.
-            Ok(bytes) if svg::is_svg(rel) => Ok(Bytes::new(svg::isolated(&bytes).unwrap_or(bytes))),
+            Ok(bytes) if svg::is_svg(rel) => match svg::too_much_text(&bytes) {
+                Some(reason) => Err(FileError::Other(Some(format!("{rel} is {reason}").into()))),
+                None => Ok(Bytes::new(svg::isolated(&bytes).unwrap_or(bytes))),
+            },
             // A raster image typst would decode (one a template shows):
             // refused by its header when it would not fit the budget.
             Ok(bytes) => match crate::load::limits::raster_too_large(&bytes) {

@@ -268,3 +268,39 @@ fn a_typst_template_that_eats_memory_is_stopped_at_the_memory_limit() {
         "RENGA_MEMORY_LIMIT=300",
     );
 }
+
+/// An SVG figure whose one `<text>` holds `chars` characters.
+fn svg_with_text(chars: usize) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"20\"><text x=\"0\" y=\"10\">{}</text></svg>",
+        "a ".repeat(chars / 2)
+    )
+}
+
+#[test]
+fn an_svg_with_a_hundred_thousand_characters_of_text_is_refused_at_the_image() {
+    let p = TestProject::new();
+    p.file("chapters/01-intro/long.svg", svg_with_text(100_000));
+    p.file("chapters/01-intro/short.svg", svg_with_text(2_000));
+    p.file(
+        "chapters/01-intro/en.md",
+        "## Purpose\n\n![Labels](short.svg)\n\n![A chart](long.svg)\n",
+    );
+    for args in [
+        &["check", "--lang", "en"][..],
+        &["check", "--lang", "en", "--html"][..],
+    ] {
+        let (code, diags) = run_json(&p, args);
+        assert_eq!(code, 1, "{args:?}: {diags:?}");
+        let refused = with_code(&diags, "image-too-large");
+        assert_eq!(refused.len(), 1, "{args:?}: {diags:?}");
+        assert_eq!(refused[0]["file"], "chapters/01-intro/en.md");
+        assert_eq!(refused[0]["line"], 5);
+        assert!(
+            refused[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("100000 characters")
+        );
+    }
+}
