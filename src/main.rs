@@ -9,6 +9,9 @@ fn main() {
     // No input may crash renga: a panic (a bug, here or in typst) is one
     // internal error in the command's diagnostic format, exit 1.
     renga::diag::catch_panics();
+    if let Some(code) = bound(&cli.command) {
+        std::process::exit(code);
+    }
     let code =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli))).unwrap_or_else(|_| {
             let _ = renga::diag::emit(
@@ -36,6 +39,47 @@ fn locate_project(command: &mut Command) {
         _ => return,
     };
     *project = find_root(project);
+}
+
+/// Puts a build (`compile`, `check`) under its time and memory budget
+/// (see `renga::load::limits`): past it, one error naming the project's
+/// templates (the only code a project holds), exit status 1. `Some(2)`
+/// when the budget's variables are not numbers.
+fn bound(command: &Command) -> Option<i32> {
+    let (project, format) = match command {
+        Command::Compile(args) => (&args.project.project, args.project.diagnostics.format),
+        Command::Check(args) => (&args.project.project, args.project.diagnostics.format),
+        _ => return None,
+    };
+    let budget = match renga::load::limits::Budget::from_env() {
+        Ok(budget) => budget,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Some(2);
+        }
+    };
+    let root = project.clone();
+    renga::load::limits::watchdog(budget, move |reason| {
+        let own: Vec<String> = ["main.typ", "prelude.typ"]
+            .iter()
+            .map(|t| format!("templates/{t}"))
+            .filter(|t| root.join(t).is_file())
+            .collect();
+        let mut d = renga::diag::Diagnostic::error(
+            "build-limit",
+            format!("stopped: {reason}; a template may loop without end"),
+        )
+        .hint("the limits are RENGA_TIME_LIMIT (seconds) and RENGA_MEMORY_LIMIT (megabytes); see the README's \"What is bounded\"");
+        if let Some(first) = own.first() {
+            d = d.at(renga::diag::Location::file(first));
+            if own.len() > 1 {
+                d = d.hint(format!("check the loops in {}", own.join(" and ")));
+            }
+        }
+        let _ = renga::diag::emit(&root, &[d], format);
+        std::process::exit(1);
+    });
+    None
 }
 
 /// The diagnostic format the command was asked for.

@@ -272,6 +272,19 @@ impl LineIndex {
         )
     }
 
+    /// The location of byte `offset` in `text` (which this indexes), in the
+    /// time of a binary search and one line: [`Location::from_offset`]
+    /// without counting the lines before it each time.
+    pub(crate) fn at(&self, path: &str, text: &str, offset: usize) -> Location {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.0.partition_point(|&s| s <= offset);
+        let column = text[self.0[line - 1]..offset].chars().count() + 1;
+        Location::new(path, line, column)
+    }
+
     /// [`location_of`], in the time of a binary search and one line.
     pub(crate) fn location(
         &self,
@@ -882,14 +895,41 @@ pub(crate) fn edge_char<'a>(node: &'a AstNode<'a>, first: bool) -> Option<char> 
             }
         }
         _ => {
-            let child = if first {
+            // Down a chain of first (last) children without recursion: a
+            // hostile chapter nests emphasis thousands deep.
+            let mut child = if first {
                 node.first_child()
             } else {
                 node.last_child()
             };
-            child.and_then(|c| edge_char(c, first))
+            while let Some(c) = child {
+                if matches!(c.data().value, NodeValue::Text(_) | NodeValue::Code(_)) {
+                    return edge_char(c, first);
+                }
+                child = if first {
+                    c.first_child()
+                } else {
+                    c.last_child()
+                };
+            }
+            None
         }
     }
+}
+
+/// How deeply `node` sits in its document (the document is 0), counting
+/// at most `limit + 1` levels: what the writers compare with [`MAX_NESTING`].
+pub(crate) fn depth_at_most<'a>(node: &'a AstNode<'a>, limit: usize) -> usize {
+    let mut depth = 0;
+    let mut parent = node.parent();
+    while let Some(p) = parent {
+        depth += 1;
+        if depth > limit {
+            break;
+        }
+        parent = p.parent();
+    }
+    depth
 }
 
 #[cfg(test)]

@@ -385,6 +385,28 @@ impl Resolve<'_> {
             )
             .hint(format!("convert it to RGB, e.g. `magick {rel} -colorspace sRGB {rel}`")));
         }
+        // Decoding is bounded: the header says how large the picture is,
+        // and an SVG's text how long it takes to draw.
+        let too_large = if ext == "svg" {
+            std::fs::read(&real)
+                .ok()
+                .and_then(|svg| crate::typeset::svg::too_much_text(&svg))
+        } else {
+            crate::load::limits::header_of(&real)
+                .ok()
+                .and_then(|header| crate::load::limits::raster_too_large(&header))
+        };
+        if let Some(reason) = too_large {
+            return Err(
+                Diagnostic::error("image-too-large", format!("image `{url}` is {reason}")).hint(
+                    if ext == "svg" {
+                        "put long text in the chapter, not in the figure"
+                    } else {
+                        "scale the image down; a full page at 300 dpi is about 2500 × 3500 pixels"
+                    },
+                ),
+            );
+        }
         Ok(format!("/{rel}"))
     }
 }

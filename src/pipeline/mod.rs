@@ -654,7 +654,7 @@ fn fit_jobs(cores: usize, need: &[u64], available: Option<u64>) -> usize {
 /// Memory this process may still use, in bytes: the system's available
 /// memory, or less under a cgroup (a container's, a CI job's) limit. `None`
 /// where unknown.
-fn available_memory() -> Option<u64> {
+pub(crate) fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let available = meminfo
         .lines()

@@ -19,7 +19,7 @@ use comrak::{Anchorizer, Arena};
 use crate::diag::{Diagnostic, Location};
 use crate::load::project::{Chapter, ChapterText, Project};
 use crate::markdown::{
-    Anchors, Converted, HtmlPiece, LinkTarget, Node, Piece, Resolve, Tag, edge_char,
+    Anchors, Converted, HtmlPiece, LinkTarget, MAX_NESTING, Node, Piece, Resolve, Tag, edge_char,
     html_inline_open, html_pieces, label, location_of, options, plain_text, shortcodes, top_nodes,
     undo_smart_punctuation,
 };
@@ -153,6 +153,7 @@ pub fn convert(
         warned_tags: HashSet::new(),
         code_depth: 0,
         link_depth: 0,
+        warned_depth: false,
     };
     for node in root.children() {
         if let NodeValue::FootnoteDefinition(def) = &node.data().value {
@@ -187,6 +188,7 @@ struct HtmlWriter<'a, 'n> {
     code_depth: usize,
     /// Open links: a link never holds another.
     link_depth: usize,
+    warned_depth: bool,
 }
 
 impl<'a, 'n> HtmlWriter<'a, 'n> {
@@ -332,6 +334,15 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 self.inlines(node);
                 self.out.push_str("</strong></p>\n");
             }
+            NodeValue::BlockQuote
+            | NodeValue::MultilineBlockQuote(_)
+            | NodeValue::Alert(_)
+            | NodeValue::List(_)
+            | NodeValue::Table(_)
+                if self.too_deep(node) =>
+            {
+                self.flat(node, true);
+            }
             NodeValue::BlockQuote | NodeValue::MultilineBlockQuote(_) => {
                 self.out.push_str("<blockquote>\n");
                 self.blocks(node);
@@ -444,6 +455,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 self.plain(&math.literal);
                 self.out.push_str("</p>\n");
             }
+            _ if self.too_deep(node) => self.flat(node, true),
             _ => {
                 if node.first_child().is_some_and(|c| c.data().value.block()) {
                     self.blocks(node);
@@ -544,6 +556,7 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
                 NodeValue::FootnoteReference(r) => self.footnote(node, &r.name),
                 NodeValue::HtmlInline(html) => self.html_inline(node, &html, &mut open),
                 NodeValue::Math(math) => self.plain(&math.literal),
+                _ if self.too_deep(node) => self.flat(node, false),
                 _ => self.inlines(node),
             }
             i += 1;
@@ -551,7 +564,72 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
         self.close(&mut open, 0);
     }
 
+    /// Whether `node` is nested so deeply that its structure is dropped
+    /// (its text is kept), as the PDF editions do: a writer that followed
+    /// 50,000 nested quotes would overflow the stack.
+    fn too_deep(&mut self, node: Node<'n>) -> bool {
+        if crate::markdown::depth_at_most(node, MAX_NESTING) <= MAX_NESTING {
+            return false;
+        }
+        if !self.warned_depth {
+            self.warned_depth = true;
+            self.push(node, Diagnostic::warning("nesting", format!("markdown nested more than {MAX_NESTING} levels deep is set flat from here; its text is kept")));
+        }
+        true
+    }
+
+    /// The text of `node` without its structure, written without recursion:
+    /// a paragraph (`block`) or a run of text.
+    fn flat(&mut self, node: Node<'n>, block: bool) {
+        use comrak::arena_tree::NodeEdge;
+        if block {
+            self.out.push_str("<p>");
+        }
+        let mut wrote_block = false;
+        for edge in node.traverse() {
+            let NodeEdge::Start(n) = edge else {
+                continue;
+            };
+            let value = n.data().value.clone();
+            if matches!(
+                value,
+                NodeValue::Paragraph
+                    | NodeValue::Heading(_)
+                    | NodeValue::CodeBlock(_)
+                    | NodeValue::TableCell
+            ) {
+                if wrote_block {
+                    self.out.push(' ');
+                }
+                wrote_block = true;
+            }
+            match value {
+                NodeValue::Text(t) => self.text_run(n, &t),
+                NodeValue::Code(code) => {
+                    self.out.push_str("<code>");
+                    escape_into(&mut self.out, &code.literal);
+                    self.out.push_str("</code>");
+                }
+                NodeValue::CodeBlock(code) => {
+                    self.out.push_str("<code>");
+                    escape_into(&mut self.out, code.literal.trim_end());
+                    self.out.push_str("</code>");
+                }
+                NodeValue::SoftBreak | NodeValue::LineBreak => self.out.push(' '),
+                NodeValue::Math(math) => self.plain(&math.literal),
+                NodeValue::FootnoteReference(r) => self.footnote(n, &r.name),
+                _ => {}
+            }
+        }
+        if block {
+            self.out.push_str("</p>\n");
+        }
+    }
+
     fn wrap(&mut self, node: Node<'n>, tag: &str) {
+        if self.too_deep(node) {
+            return self.flat(node, false);
+        }
         let _ = write!(self.out, "<{tag}>");
         self.inlines(node);
         let _ = write!(self.out, "</{tag}>");
@@ -602,6 +680,9 @@ impl<'a, 'n> HtmlWriter<'a, 'n> {
     }
 
     fn link(&mut self, node: Node<'n>, url: &str) {
+        if self.too_deep(node) {
+            return self.flat(node, false);
+        }
         let target = self.resolve_link(node, url);
         if self.link_depth > 0 {
             return self.inlines(node);

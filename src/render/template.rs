@@ -42,6 +42,9 @@ impl Templates {
     pub fn load(root: &Path) -> Result<Templates, Vec<Diagnostic>> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A template's work is bounded: a loop of 10^10 iterations is an
+        // error at the template, not a build that runs on.
+        env.set_fuel(Some(crate::load::limits::TEMPLATE_FUEL));
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".typ") {
                 AutoEscape::Custom("typst".into())

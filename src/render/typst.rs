@@ -71,6 +71,7 @@ pub fn convert_redline(
         warned_chars: HashSet::new(),
         code_depth: 0,
         warned_depth: false,
+        nest_base: 0,
         lines: LineIndex::new(&text.text),
         hidden: 0,
         in_heading: false,
@@ -122,6 +123,9 @@ struct Writer<'a, 'n> {
     /// is kept as typed.
     code_depth: usize,
     warned_depth: bool,
+    /// The depth of the footnote references whose notes are being written
+    /// (a note's text sits as deep as its reference, for [`Self::too_deep`]).
+    nest_base: usize,
     /// Where each line of the markdown starts: locations are found without
     /// scanning the file from its start each time (quadratic in a long
     /// chapter, which places every metric reference).
@@ -518,22 +522,73 @@ impl<'a, 'n> Writer<'a, 'n> {
         }
     }
 
-    /// The text of a container, without its structure.
+    /// The text of a container, without its structure, written without
+    /// recursion however deep it nests: paragraphs apart, and the notes it
+    /// cites after it in brackets (a note citing the next, thousands deep,
+    /// is a list, not a stack).
     fn flat(&mut self, node: Node<'n>) {
-        let mut first = true;
-        for child in node.children() {
-            if !first {
-                self.out.push_str("\n\n");
+        use comrak::arena_tree::NodeEdge;
+        let mut notes: Vec<Node<'n>> = Vec::new();
+        let mut next = Some(node);
+        let mut bracket = false;
+        while let Some(top) = next {
+            let mut wrote_block = false;
+            for edge in top.traverse() {
+                let NodeEdge::Start(n) = edge else {
+                    continue;
+                };
+                let value = n.data().value.clone();
+                if matches!(
+                    value,
+                    NodeValue::Paragraph
+                        | NodeValue::Heading(_)
+                        | NodeValue::CodeBlock(_)
+                        | NodeValue::TableCell
+                ) {
+                    if wrote_block {
+                        let cell = matches!(value, NodeValue::TableCell);
+                        self.out
+                            .push_str(if bracket || cell { " " } else { "\n\n" });
+                    }
+                    wrote_block = true;
+                }
+                match value {
+                    NodeValue::Text(t) => {
+                        self.mark(n);
+                        self.text_run(n, &t);
+                    }
+                    NodeValue::Code(code) => {
+                        let literal = self.shown(&code.literal);
+                        self.out.push_str("#raw(");
+                        escape::string_into(&mut self.out, &literal);
+                        self.out.push(')');
+                    }
+                    NodeValue::CodeBlock(code) => {
+                        let literal = self.shown(&code.literal);
+                        self.out.push_str("#raw(");
+                        escape::string_into(&mut self.out, literal.trim_end());
+                        self.out.push(')');
+                    }
+                    NodeValue::SoftBreak | NodeValue::LineBreak => self.out.push(' '),
+                    NodeValue::Math(math) => escape::markup_into(&mut self.out, &math.literal),
+                    NodeValue::FootnoteReference(r) => {
+                        if let Some(def) = self.footnotes.get(&r.name).copied() {
+                            if self.footnotes_used.insert(r.name.clone()) {
+                                notes.push(def);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
             }
-            first = false;
-            if child.first_child().is_some_and(|c| c.data().value.block())
-                || matches!(child.data().value, NodeValue::TableRow(_))
-            {
-                self.flat(child);
-            } else if matches!(child.data().value, NodeValue::TableCell) {
-                self.inlines(child);
-            } else {
-                self.block(child);
+            if bracket {
+                self.out.push_str("\\)");
+            }
+            next = notes.pop();
+            bracket = next.is_some();
+            if bracket {
+                // Too deep for another level: the note's text, in brackets, here.
+                self.out.push_str(" \\(");
             }
         }
     }
@@ -679,6 +734,7 @@ impl<'a, 'n> Writer<'a, 'n> {
             NodeValue::Table(table) => self.table(node, &table.alignments),
             NodeValue::FootnoteDefinition(_) | NodeValue::FrontMatter(_) => {}
             NodeValue::Math(math) => escape::markup_into(&mut self.out, &math.literal),
+            _ if self.too_deep(node) => self.flat(node),
             _ => {
                 // Anything else that holds blocks: keep its content.
                 if node.first_child().is_some_and(|c| c.data().value.block()) {
@@ -771,6 +827,7 @@ impl<'a, 'n> Writer<'a, 'n> {
                 NodeValue::FootnoteReference(r) => self.footnote(node, &r.name),
                 NodeValue::HtmlInline(html) => self.html_inline(node, &html, &mut open_tags),
                 NodeValue::Math(math) => escape::markup_into(&mut self.out, &math.literal),
+                _ if self.too_deep(node) => self.flat(node),
                 _ => self.inlines(node),
             }
             i += 1;
@@ -785,7 +842,7 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     fn wrap(&mut self, node: Node<'n>, open: &str) {
         if self.too_deep(node) {
-            return self.inlines(node);
+            return self.flat(node);
         }
         self.out.push_str(open);
         self.inlines(node);
@@ -795,13 +852,10 @@ impl<'a, 'n> Writer<'a, 'n> {
     /// Whether `node` is nested so deeply that its structure must be dropped
     /// (its text is kept): typst's parser refuses sources nested beyond a
     /// fixed depth, and each level of markdown nesting costs several.
+    /// A footnote's text counts the depth of its reference too, so that a
+    /// chain of notes each citing the next is flattened like a deep quote.
     fn too_deep(&mut self, node: Node<'n>) -> bool {
-        let mut depth = 0;
-        let mut parent = node.parent();
-        while let Some(p) = parent {
-            depth += 1;
-            parent = p.parent();
-        }
+        let depth = self.nest_base + crate::markdown::depth_at_most(node, MAX_NESTING);
         if depth <= MAX_NESTING {
             return false;
         }
@@ -862,7 +916,7 @@ impl<'a, 'n> Writer<'a, 'n> {
 
     fn link(&mut self, node: Node<'n>, url: &str) {
         if self.too_deep(node) {
-            return self.inlines(node);
+            return self.flat(node);
         }
         match self.resolve_link(node, url) {
             LinkTarget::External(url) => {
@@ -1069,6 +1123,8 @@ impl<'a, 'n> Writer<'a, 'n> {
             self.out.push_str("\\)");
             return;
         }
+        let base = self.nest_base;
+        self.nest_base += crate::markdown::depth_at_most(node, MAX_NESTING);
         self.footnotes_used.insert(name.to_string());
         // A note in a heading is the chapter's, not the contents' (the
         // prelude leaves it out of the outline).
@@ -1078,6 +1134,7 @@ impl<'a, 'n> Writer<'a, 'n> {
         }
         self.out.push_str("#footnote[");
         self.blocks(def);
+        self.nest_base = base;
         self.out.push_str("]#label(");
         escape::string_into(&mut self.out, &label);
         self.out.push(')');

@@ -22,6 +22,42 @@ pub fn is_svg(path: &str) -> bool {
         .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("svg"))
 }
 
+/// How many characters of text the SVG's `<text>` elements hold (their
+/// `<tspan>`s and `<textPath>`s included), in one linear pass; `None`
+/// when it is not well-formed XML (typst then reports it).
+pub fn text_chars(svg: &[u8]) -> Option<usize> {
+    let mut reader = Reader::from_reader(svg);
+    reader.config_mut().trim_text(false);
+    let mut inside = 0usize;
+    let mut chars = 0usize;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Eof => break,
+            Event::Start(e) if inside > 0 || e.local_name().as_ref() == "text" => inside += 1,
+            Event::End(_) if inside > 0 => inside -= 1,
+            Event::Text(t) if inside > 0 => {
+                chars += AsRef::<str>::as_ref(&t).chars().count();
+            }
+            Event::CData(t) if inside > 0 => {
+                chars += AsRef::<str>::as_ref(&t).chars().count();
+            }
+            Event::GeneralRef(_) if inside > 0 => chars += 1,
+            _ => {}
+        }
+    }
+    Some(chars)
+}
+
+/// Why an SVG would take too long to draw: more text than
+/// [`crate::load::limits::SVG_MAX_TEXT`] characters.
+pub fn too_much_text(svg: &[u8]) -> Option<String> {
+    let limit = crate::load::limits::SVG_MAX_TEXT;
+    let chars = text_chars(svg)?;
+    (chars > limit).then(|| {
+        format!("an SVG with {chars} characters of text, more than renga draws ({limit}): SVG text is laid out in time that grows with its square")
+    })
+}
+
 /// The SVG with its root `<svg>` element isolated; `None` when the file is
 /// not well-formed XML with an `<svg>` root, which typst is then given as it
 /// is, so that its error names the author's own bytes.

@@ -143,8 +143,16 @@ impl Sources {
         // Symlinks must not lead out of the project either.
         match confine::Root::new(&self.root).read(rel) {
             // Each SVG drawing once per PDF, however often it is shown.
-            Ok(bytes) if svg::is_svg(rel) => Ok(Bytes::new(svg::isolated(&bytes).unwrap_or(bytes))),
-            Ok(bytes) => Ok(Bytes::new(bytes)),
+            Ok(bytes) if svg::is_svg(rel) => match svg::too_much_text(&bytes) {
+                Some(reason) => Err(FileError::Other(Some(format!("{rel} is {reason}").into()))),
+                None => Ok(Bytes::new(svg::isolated(&bytes).unwrap_or(bytes))),
+            },
+            // A raster image typst would decode (one a template shows):
+            // refused by its header when it would not fit the budget.
+            Ok(bytes) => match crate::load::limits::raster_too_large(&bytes) {
+                Some(reason) => Err(FileError::Other(Some(format!("{rel} is {reason}").into()))),
+                None => Ok(Bytes::new(bytes)),
+            },
             Err(confine::ReadError::Missing { dangling: None }) => {
                 Err(FileError::NotFound(self.root.join(rel)))
             }

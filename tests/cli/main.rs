@@ -6,6 +6,7 @@ mod common;
 
 mod authors;
 mod bilingual;
+mod bounds;
 mod browser;
 mod commonmark;
 mod compile;

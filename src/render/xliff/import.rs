@@ -145,7 +145,10 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
             return 1;
         }
     };
-    let at = |offset: usize| Location::from_offset(&file_name, &text, offset);
+    // One index of the file's lines: a unit's line is a binary search, not
+    // a count from the start of the file (quadratic in the units).
+    let lines = crate::markdown::LineIndex::new(&text);
+    let at = |offset: usize| lines.at(&file_name, &text, offset);
     let units = xml::read(&text)
         .map_err(|e| (e.message, e.offset))
         .and_then(|root| read_units(&root));
@@ -176,6 +179,8 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
     };
     let mut refused: Vec<Diagnostic> = Vec::new();
     let mut accepted: Vec<Accepted> = Vec::new();
+    // The unit that fills each slot of a chapter, by (chapter, slot).
+    let mut filled: HashMap<(String, usize), usize> = HashMap::new();
     // Each chapter the units name, as it is now, computed once.
     let mut records: HashMap<String, Result<Record, Refusal>> = HashMap::new();
     for unit in &units {
@@ -195,16 +200,14 @@ pub fn import(args: &XliffImportArgs, quiet: bool) -> i32 {
         };
         match accept(unit, k, &chapters) {
             Ok(a) => {
-                if let Some(prev) = accepted
-                    .iter()
-                    .find(|p| p.slug == a.slug && p.slot == a.slot)
-                {
+                if let Some(&prev) = filled.get(&(a.slug.clone(), a.slot)) {
                     refused.push(refuse(
                         "xliff-duplicate",
-                        format!("translates the same block as unit {}", units[prev.unit].id),
+                        format!("translates the same block as unit {}", units[prev].id),
                     ));
                     continue;
                 }
+                filled.insert((a.slug.clone(), a.slot), a.unit);
                 accepted.push(a);
             }
             Err((code, message, hint)) => {

@@ -239,6 +239,15 @@ pub fn blocks(text: &str) -> Vec<Cut> {
         .into_iter()
         .map(|node| {
             let (start, end) = range(node, &lines);
+            // Cutting recurses through the block: one nested deeper than
+            // the editions keep (a hostile 50,000 quotes) is not cut, and
+            // stays out of the document like any block that cannot be.
+            if node
+                .descendants()
+                .any(|d| markdown::depth_at_most(d, markdown::MAX_NESTING) > markdown::MAX_NESTING)
+            {
+                return (start..end, None);
+            }
             let mut cutter = Cutter {
                 text,
                 lines: &lines,

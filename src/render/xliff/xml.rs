@@ -247,6 +247,9 @@ fn local(name: &str) -> String {
     }
 }
 
+/// How deeply elements may nest (`<g>` in `<g>` …).
+const MAX_DEPTH: usize = 200;
+
 /// Parses a whole document into its root element.
 pub fn read(text: &str) -> Result<Element, ReadError> {
     let mut reader = Reader::from_str(text);
@@ -279,6 +282,15 @@ pub fn read(text: &str) -> Result<Element, ReadError> {
         match event {
             Event::Start(e) => {
                 let el = start(&e)?;
+                // Reading, matching inline codes and dropping the tree all
+                // recurse through it: a hostile file nested 100,000 deep
+                // would overflow the stack. XLIFF nests a few levels.
+                if stack.len() > MAX_DEPTH {
+                    return Err(err(
+                        format!("elements nested more than {MAX_DEPTH} deep"),
+                        offset,
+                    ));
+                }
                 stack.push(el);
             }
             Event::Empty(e) => {
