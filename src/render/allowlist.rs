@@ -824,6 +824,13 @@ mod tests {
     }
 
     #[test]
+    fn what_cssparser_does_not_read_is_refused() {
+        // cssparser reads 75 nested blocks: a url() hidden deeper is not seen.
+        let deep = format!("p{{{}url(https://x){}}}", "(".repeat(80), ")".repeat(80));
+        assert!(!check_css(&deep).is_empty());
+    }
+
+    #[test]
     fn lines_are_the_page_lines() {
         let page =
             "<p>\nx\n<img src=x\n onerror=y>\n<style>\np{}\nq{background:url(http://x)}</style>";
