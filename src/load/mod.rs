@@ -4,4 +4,5 @@
 
 pub mod confine;
 pub mod git;
+pub mod glossary;
 pub mod project;
