@@ -75,6 +75,9 @@ pub enum Command {
     /// and take the translations back.
     #[command(subcommand)]
     Xliff(XliffCommand),
+    /// The glossary (glossary.toml) as TBX-Basic for translation tools.
+    #[command(subcommand)]
+    Tbx(TbxCommand),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  renga completions bash > /etc/bash_completion.d/renga")]
     Completions {
@@ -353,4 +356,23 @@ pub struct XliffImportArgs {
 
     #[command(flatten)]
     pub diagnostics: DiagnosticsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TbxCommand {
+    /// Write glossary.toml as TBX-Basic (ISO 30042): forbidden variants as
+    /// deprecated terms.
+    #[command(after_help = "Example:\n  renga tbx export --out glossary.tbx")]
+    Export(TbxExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TbxExportArgs {
+    /// The report project folder.
+    #[arg(default_value = ".")]
+    pub project: PathBuf,
+
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

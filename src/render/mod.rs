@@ -5,6 +5,7 @@
 
 pub mod escape;
 pub mod html;
+pub mod tbx;
 pub mod template;
 pub mod typst;
 pub mod web;

@@ -214,3 +214,35 @@ fn this_report_with_its_glossary_has_no_term_warning() {
         "{found:?}"
     );
 }
+
+#[test]
+fn the_glossary_exports_as_tbx_that_translate_toolkit_reads() {
+    let p = TestProject::new();
+    p.file("glossary.toml", GLOSSARY);
+    let out = p.renga(&["tbx", "export", "--out", "glossary.tbx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = p.path().join("glossary.tbx");
+    let script = "import sys\nfrom translate.storage import tbx\nf = tbx.tbxfile.parsefile(sys.argv[1])\nfor u in f.units:\n    print(u.source)\n";
+    let read = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let units: Vec<String> = String::from_utf8_lossy(&read.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(units, ["My Number Card", "Singpass", "GovTech"]);
+    let xml = std::fs::read_to_string(&path).unwrap();
+    assert!(xml.contains("<term>個人番号カード</term>"), "{xml}");
+    assert!(xml.contains("deprecatedTerm-admn-sts"), "{xml}");
+    assert!(
+        xml.contains("<descrip type=\"definition\">The card, not the number"),
+        "{xml}"
+    );
+}
