@@ -1,6 +1,6 @@
 use clap::{CommandFactory, Parser};
 
-use renga::cli::args::{Cli, Command, TbxCommand, XliffCommand};
+use renga::cli::args::{Cli, Command, TbxCommand, TmxCommand, XliffCommand};
 use renga::diag::Format;
 
 fn main() {
@@ -34,6 +34,7 @@ fn locate_project(command: &mut Command) {
         Command::Status(args) => &mut args.project,
         Command::Xliff(XliffCommand::Export(args)) => &mut args.project,
         Command::Tbx(TbxCommand::Export(args)) => &mut args.project,
+        Command::Tmx(TmxCommand::Export(args)) => &mut args.project,
         _ => return,
     };
     *project = find_root(project);
@@ -64,6 +65,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Xliff(XliffCommand::Export(args)) => renga::render::xliff::export(args, cli.quiet),
         Command::Xliff(XliffCommand::Import(args)) => renga::render::xliff::import(args, cli.quiet),
         Command::Tbx(TbxCommand::Export(args)) => renga::cli::terms::tbx_export(args, cli.quiet),
+        Command::Tmx(TmxCommand::Export(args)) => renga::cli::terms::tmx_export(args, cli.quiet),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "renga", &mut std::io::stdout());
             0

@@ -78,6 +78,9 @@ pub enum Command {
     /// The glossary (glossary.toml) as TBX-Basic for translation tools.
     #[command(subcommand)]
     Tbx(TbxCommand),
+    /// The block pairs in sync as a TMX translation memory.
+    #[command(subcommand)]
+    Tmx(TmxCommand),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  renga completions bash > /etc/bash_completion.d/renga")]
     Completions {
@@ -375,4 +378,12 @@ pub struct TbxExportArgs {
     /// Write to this file (atomically) instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TmxCommand {
+    /// Write every block pair the translation records show in sync as TMX
+    /// 1.4b; stale pairs are left out.
+    #[command(after_help = "Example:\n  renga tmx export --out report.tmx")]
+    Export(TbxExportArgs),
 }

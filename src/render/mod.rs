@@ -7,6 +7,7 @@ pub mod escape;
 pub mod html;
 pub mod tbx;
 pub mod template;
+pub mod tmx;
 pub mod typst;
 pub mod web;
 pub mod xliff;

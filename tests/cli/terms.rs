@@ -246,3 +246,40 @@ fn the_glossary_exports_as_tbx_that_translate_toolkit_reads() {
         "{xml}"
     );
 }
+
+#[test]
+fn the_tmx_holds_exactly_the_pairs_in_sync() {
+    let p = project(
+        "## Cards\n\nResidents use the My Number Card.\n\nSingpass is national.\n",
+        "## カード\n\n住民はマイナンバーカードを使う。\n\nSingpassは全国のサービスである。\n",
+    );
+    // The last paragraph changes in English: its pair is stale.
+    p.file(
+        EN,
+        "## Cards\n\nResidents use the My Number Card.\n\nSingpass is used nationwide.\n",
+    );
+    let out = p.renga(&["tmx", "export", "--out", "memory.tmx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = "import sys\nfrom translate.storage import tmx\nf = tmx.tmxfile(open(sys.argv[1], 'rb'), 'en', 'ja')\nfor u in f.units:\n    print(u.source + '|' + u.target)\n";
+    let read = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(p.path().join("memory.tmx"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let units: Vec<String> = String::from_utf8_lossy(&read.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        units,
+        [
+            "Cards|カード",
+            "Residents use the My Number Card.|住民はマイナンバーカードを使う。"
+        ]
+    );
+}
