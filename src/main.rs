@@ -1,6 +1,6 @@
 use clap::{CommandFactory, Parser};
 
-use renga::cli::args::{Cli, Command, XliffCommand};
+use renga::cli::args::{Cli, Command, TbxCommand, TmxCommand, XliffCommand};
 use renga::diag::Format;
 
 fn main() {
@@ -36,6 +36,8 @@ fn locate_project(command: &mut Command) {
         Command::Serve(args) => &mut args.watch.project.project,
         Command::Status(args) => &mut args.project,
         Command::Xliff(XliffCommand::Export(args)) => &mut args.project,
+        Command::Tbx(TbxCommand::Export(args)) => &mut args.project,
+        Command::Tmx(TmxCommand::Export(args)) => &mut args.project,
         _ => return,
     };
     *project = find_root(project);
@@ -106,6 +108,8 @@ fn run(cli: &Cli) -> i32 {
         Command::Translated(args) => renga::cli::status::record(args, cli.quiet),
         Command::Xliff(XliffCommand::Export(args)) => renga::render::xliff::export(args, cli.quiet),
         Command::Xliff(XliffCommand::Import(args)) => renga::render::xliff::import(args, cli.quiet),
+        Command::Tbx(TbxCommand::Export(args)) => renga::cli::terms::tbx_export(args, cli.quiet),
+        Command::Tmx(TmxCommand::Export(args)) => renga::cli::terms::tmx_export(args, cli.quiet),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "renga", &mut std::io::stdout());
             0

@@ -75,6 +75,12 @@ pub enum Command {
     /// and take the translations back.
     #[command(subcommand)]
     Xliff(XliffCommand),
+    /// The glossary (glossary.toml) as TBX-Basic for translation tools.
+    #[command(subcommand)]
+    Tbx(TbxCommand),
+    /// The block pairs in sync as a TMX translation memory.
+    #[command(subcommand)]
+    Tmx(TmxCommand),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  renga completions bash > /etc/bash_completion.d/renga")]
     Completions {
@@ -353,4 +359,31 @@ pub struct XliffImportArgs {
 
     #[command(flatten)]
     pub diagnostics: DiagnosticsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TbxCommand {
+    /// Write glossary.toml as TBX-Basic (ISO 30042): forbidden variants as
+    /// deprecated terms.
+    #[command(after_help = "Example:\n  renga tbx export --out glossary.tbx")]
+    Export(TbxExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TbxExportArgs {
+    /// The report project folder.
+    #[arg(default_value = ".")]
+    pub project: PathBuf,
+
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TmxCommand {
+    /// Write every block pair the translation records show in sync as TMX
+    /// 1.4b; stale pairs are left out.
+    #[command(after_help = "Example:\n  renga tmx export --out report.tmx")]
+    Export(TbxExportArgs),
 }

@@ -6,4 +6,5 @@ pub mod compile;
 pub mod init;
 pub mod serve;
 pub mod status;
+pub mod terms;
 pub mod watch;

@@ -4,5 +4,6 @@
 
 pub mod confine;
 pub mod git;
+pub mod glossary;
 pub mod limits;
 pub mod project;

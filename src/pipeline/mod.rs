@@ -264,6 +264,14 @@ fn prepare_impl(
     } else {
         HashMap::new()
     };
+    // Terms the glossary agrees on: a broken glossary is an error, each
+    // inconsistent or forbidden rendering a warning.
+    if let Some(glossary) = crate::load::glossary::load(&project.root, diags) {
+        let terms = timings.record("terms", || {
+            crate::review::terms::check(&project, &glossary, &pairings, &converted, &langs)
+        });
+        diags.extend(terms);
+    }
 
     let templates = match timings.record("templates", || Templates::load(&project.root)) {
         Ok(t) => t,

@@ -7,7 +7,9 @@
 pub mod allowlist;
 pub mod escape;
 pub mod html;
+pub mod tbx;
 pub mod template;
+pub mod tmx;
 pub mod typst;
 pub mod web;
 pub mod xliff;

@@ -22,6 +22,7 @@ use crate::model::lang::{Lang, is_cjk};
 pub mod diff;
 mod matching;
 pub mod records;
+pub mod terms;
 mod words;
 
 pub use matching::*;

@@ -16,6 +16,7 @@ mod review;
 mod safety;
 mod serve;
 mod status;
+mod terms;
 #[cfg(unix)]
 mod trust;
 mod watch;
