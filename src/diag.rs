@@ -278,6 +278,31 @@ pub enum Format {
     Github,
 }
 
+/// Text from the project (chapter text, titles, file names, settings) as
+/// it may be shown to a person: every control character but the newline
+/// and the tab is shown as a visible sign instead of reaching the terminal
+/// raw, where an escape sequence can hide text (`ESC[8m`), retitle the
+/// window (`ESC]0;…`) or write the clipboard (OSC 52). C0 controls become
+/// the Control Pictures `␛`, `␍`, `␀`, … (one character each, so columns
+/// stay put), DEL becomes `␡`, and C1 controls `<U+009B>`. Every human
+/// output of `renga diff` and `renga status` passes author text through it.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| c == '\n' || c == '\t' || !c.is_control();
+    if text.chars().all(shown) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c as u32 {
+            _ if shown(c) => out.push(c),
+            n @ 0..=0x1f => out.push(char::from_u32(0x2400 + n).unwrap_or('\u{fffd}')),
+            0x7f => out.push('\u{2421}'),
+            n => out.push_str(&format!("<U+{n:04X}>")),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Writes diagnostics in the chosen format. Human output goes to stderr with
 /// colour when stderr is a terminal (and `NO_COLOR` is unset).
 pub fn emit(root: &Path, diagnostics: &[Diagnostic], format: Format) -> io::Result<()> {
@@ -427,6 +452,15 @@ fn byte_range(text: &str, loc: &Location) -> std::ops::Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_as_signs() {
+        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            visible("a\x1b[8mhidden\x1b]0;title\x07\r\x7f\u{9b}"),
+            "a␛[8mhidden␛]0;title␇␍␡<U+009B>"
+        );
+    }
 
     #[test]
     fn location_from_offset_counts_lines_and_characters() {

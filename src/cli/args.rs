@@ -253,6 +253,20 @@ pub struct DiffArgs {
     /// deletions marked in both languages, with a summary page.
     #[arg(long)]
     pub pdf: Option<PathBuf>,
+
+    /// With `--format markdown`: the longest comment, in characters as
+    /// GitHub counts them (it refuses comments over 65,536). A longer
+    /// comment is cut, saying what was left out, or written in parts with
+    /// `--out`.
+    #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(2_000..))]
+    pub max_size: u64,
+
+    /// With `--format markdown`: write the comment into this folder in
+    /// parts of at most `--max-size` characters, `comment-1.md`,
+    /// `comment-2.md`, …, each to be posted as a comment, instead of
+    /// printing it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

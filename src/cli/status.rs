@@ -10,7 +10,7 @@ use std::path::{Component, Path};
 use serde::Serialize;
 
 use crate::cli::args::{StatusArgs, TranslatedArgs};
-use crate::diag::{self, Diagnostic, Diagnostics, Format, Location};
+use crate::diag::{self, Diagnostic, Diagnostics, Format, Location, visible};
 use crate::load::project::{self, Chapter, Project};
 use crate::model::lang::Lang;
 use crate::review::Change;
@@ -313,9 +313,11 @@ fn human(report: &Report, colour: bool) -> String {
                 parts.join("; ")
             }
         };
+        // Names and words from the project are shown, never sent raw.
+        let (slug, line) = (visible(slug), visible(&line));
         out.push_str(&format!("{slug:width$}  {line}\n"));
         for b in &c.blocks {
-            out.push_str(&format!("  {}\n", explain(b)));
+            out.push_str(&format!("  {}\n", visible(&explain(b))));
             let both = b.changes.len() > 1;
             for (lang, changes) in &b.changes {
                 let tag = if both {

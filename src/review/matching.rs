@@ -151,7 +151,15 @@ pub(super) fn best_pairs(
 
 /// What makes two blocks the same block: kind, level and text with its markup.
 pub(super) fn block_key(b: &Block) -> String {
-    format!("{}\u{0}{}\u{0}{}", b.kind, b.level, b.markup)
+    let mut key = format!("{}\u{0}{}\u{0}{}", b.kind, b.level, b.markup);
+    for (name, value) in &b.attrs {
+        key.push_str(&format!("\u{0}{name}={value}"));
+    }
+    if let Some((_, code)) = &b.code {
+        key.push('\u{0}');
+        key.push_str(code);
+    }
+    key
 }
 
 /// Matches two lists of blocks: the same kind and markup are the same block.

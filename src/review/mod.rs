@@ -49,6 +49,110 @@ pub struct Block {
     /// [`markdown::top_blocks`] numbers them; `None` for front matter and
     /// footnotes, which are not top-level blocks.
     pub top: Option<usize>,
+    /// What changes a page beyond the words, by name: a code block's
+    /// `code language`, a table's `column N alignment` (those not left to
+    /// the default). Part of what makes two blocks the same block.
+    pub attrs: Vec<(String, String)>,
+    /// A code block's code as written, its lines and their indentation
+    /// kept, and the file line of its first line: code is compared line by
+    /// line.
+    pub code: Option<(usize, String)>,
+}
+
+/// The name a line break is shown by in a block's markup: a hard line
+/// break (two trailing spaces or a backslash) changes the page.
+pub const LINE_BREAK: &str = "↵";
+
+/// A code block's language and code, a table's column alignments: what a
+/// block shows beyond its words.
+fn attrs<'a>(node: &'a AstNode<'a>) -> (Vec<(String, String)>, Option<(usize, String)>) {
+    match &node.data().value {
+        NodeValue::CodeBlock(code) => {
+            let lang = code.info.split_whitespace().next().unwrap_or("");
+            // `rust,ignore` is the language `rust`, as the editions read it.
+            let lang = lang.split(',').next().unwrap_or("");
+            let lang = if lang.is_empty() { "none" } else { lang };
+            (
+                vec![("code language".to_string(), lang.to_string())],
+                Some((
+                    node.data().sourcepos.start.line + usize::from(code.fenced),
+                    code.literal.clone(),
+                )),
+            )
+        }
+        NodeValue::Table(table) => (table_attrs(&table.alignments), None),
+        _ => (Vec::new(), None),
+    }
+}
+
+fn table_attrs(alignments: &[comrak::nodes::TableAlignment]) -> Vec<(String, String)> {
+    use comrak::nodes::TableAlignment as A;
+    alignments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let name = match a {
+                A::None => return None,
+                A::Left => "left",
+                A::Center => "center",
+                A::Right => "right",
+            };
+            Some((format!("column {} alignment", i + 1), name.to_string()))
+        })
+        .collect()
+}
+
+/// What changed in how a block is set, beyond its words, named for what
+/// it is: `level 2 → 3`, `code language: rust → text`, `column 2
+/// alignment: left → right`, `line break removed`.
+pub fn formatting_changes(old: &Block, new: &Block) -> Vec<String> {
+    let mut out = Vec::new();
+    if old.level != new.level && old.kind == new.kind {
+        let what = if new.kind == "item" {
+            "nesting level"
+        } else {
+            "level"
+        };
+        out.push(format!("{what} {} → {}", old.level, new.level));
+    }
+    let value = |attrs: &[(String, String)], name: &str| -> String {
+        attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or_else(|| "none".to_string(), |(_, v)| v.clone())
+    };
+    let mut names: Vec<&str> = new.attrs.iter().map(|(n, _)| n.as_str()).collect();
+    for (n, _) in &old.attrs {
+        if !names.contains(&n.as_str()) {
+            names.push(n);
+        }
+    }
+    names.sort_by_key(|n| {
+        // Columns in their order, not as strings sort.
+        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+        (digits.parse::<usize>().unwrap_or(0), n.to_string())
+    });
+    for name in names {
+        let (a, b) = (value(&old.attrs, name), value(&new.attrs, name));
+        if a != b {
+            out.push(format!("{name}: {a} → {b}"));
+        }
+    }
+    let breaks = |b: &Block| b.markup.matches(LINE_BREAK).count();
+    let (a, b) = (breaks(old), breaks(new));
+    let plural = |n: usize| {
+        if n == 1 {
+            "line break".to_string()
+        } else {
+            format!("{n} line breaks")
+        }
+    };
+    if b < a {
+        out.push(format!("{} removed", plural(a - b)));
+    } else if b > a {
+        out.push(format!("{} added", plural(b - a)));
+    }
+    out
 }
 
 /// With metric references written out as the reader sees them: the
@@ -68,6 +172,7 @@ pub fn top_units(markdown_text: &str, expand: Expand) -> Vec<Block> {
         .enumerate()
         .map(|(index, (node, info))| {
             let (text, markup) = node_text(node, expand);
+            let (attrs, code) = attrs(node);
             Block {
                 kind: info.kind,
                 level: info.level,
@@ -75,6 +180,8 @@ pub fn top_units(markdown_text: &str, expand: Expand) -> Vec<Block> {
                 markup,
                 line: info.line,
                 top: Some(index),
+                attrs,
+                code,
             }
         })
         .collect()
@@ -113,6 +220,8 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
             markup: normalize(toml),
             line: 1,
             top: None,
+            attrs: Vec::new(),
+            code: None,
         });
     }
     let arena = Arena::new();
@@ -134,14 +243,16 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
                     markup: format!("[^{}]: {markup}", def.name),
                     line,
                     top: None,
+                    attrs: Vec::new(),
+                    code: None,
                 });
             }
             NodeValue::List(_) => {
                 items(node, 1, index, expand, &mut out);
                 index += 1;
             }
-            NodeValue::Table(_) => {
-                for row in node.children() {
+            NodeValue::Table(table) => {
+                for (r, row) in node.children().enumerate() {
                     let (text, markup) = row_text(row, expand);
                     out.push(Block {
                         kind: "row",
@@ -150,6 +261,13 @@ pub fn blocks(markdown_text: &str, expand: Expand) -> Vec<Block> {
                         markup,
                         line: row.data().sourcepos.start.line,
                         top: Some(index),
+                        // The columns' alignment goes with the header row.
+                        attrs: if r == 0 {
+                            table_attrs(&table.alignments)
+                        } else {
+                            Vec::new()
+                        },
+                        code: None,
                     });
                 }
                 index += 1;
@@ -179,6 +297,8 @@ fn items<'a>(list: &'a AstNode<'a>, depth: u8, top: usize, expand: Expand, out: 
             markup,
             line: item.data().sourcepos.start.line,
             top: Some(top),
+            attrs: Vec::new(),
+            code: None,
         });
         for child in item.children() {
             if matches!(child.data().value, NodeValue::List(_)) {
@@ -288,7 +408,11 @@ impl<'m> Collector<'m> {
             NodeValue::Math(math) => self.other(&math.literal),
             // Kept as a marker, resolved by `finish` as the converter does.
             NodeValue::SoftBreak => self.other("\n"),
-            NodeValue::LineBreak => self.other(" "),
+            NodeValue::LineBreak => {
+                self.other(" ");
+                self.mark(LINE_BREAK);
+                self.mark(" ");
+            }
             NodeValue::HtmlInline(html) => self.mark(html),
             NodeValue::FootnoteReference(r) => self.mark(&format!("[^{}]", r.name)),
             NodeValue::Emph => self.around(node, "*", "*"),
@@ -525,6 +649,8 @@ mod tests {
             markup: text.into(),
             line: 0,
             top: None,
+            attrs: Vec::new(),
+            code: None,
         }
     }
 

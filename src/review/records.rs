@@ -178,6 +178,15 @@ pub fn units_carrying(markdown_text: &str) -> Vec<(Block, Carried)> {
             .push_str(&title.split_whitespace().collect::<Vec<_>>().join(" "));
     }
     for (unit, carried) in &mut units {
+        // A code block's language is part of what the other language's
+        // reader gets (the same code, set as that language); a table's
+        // column alignment and where lines break are each language's own.
+        if let Some((_, lang)) = unit.attrs.iter().find(|(n, _)| n == "code language")
+            && lang != "none"
+        {
+            let lang = format!(" [code language: {lang}]");
+            unit.text.push_str(&lang);
+        }
         unit.text.push_str(&carried.text);
     }
     units

@@ -107,7 +107,7 @@ fn an_english_paragraph_edit_is_that_paragraphs_word_change() {
     assert!(out.status.success(), "{}", stderr(&out));
     let md = stdout(&out);
     assert!(
-        md.contains("#### 01-intro · Introduction — changed"),
+        md.contains("- **01-intro** · Introduction — changed: en 1 block (1 changed)"),
         "{md}"
     );
     assert!(
@@ -1416,4 +1416,286 @@ fn an_image_that_cannot_be_read_is_an_error_at_it_not_an_empty_file() {
         err.contains("cannot read images/x.svg") && err.contains("does not exist"),
         "{err}"
     );
+}
+
+/// The test project with `en` and `ja` appended to its chapter texts,
+/// committed with its translation recorded.
+fn repository_with(en: &str, ja: &str) -> TestProject {
+    let p = TestProject::new();
+    for (rel, extra) in [(EN, en), (JA, ja)] {
+        let text = std::fs::read_to_string(p.path().join(rel)).unwrap();
+        p.file(rel, format!("{text}\n{extra}"));
+    }
+    let out = p.renga(&["translated", "01-intro"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    git(p.path(), &["init", "-q"]);
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "first draft"]);
+    p
+}
+
+/// `renga diff` in plain text, insisting that it works.
+fn plain_diff(p: &TestProject) -> String {
+    let out = p.renga(&["diff"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn a_code_language_change_is_a_change_that_makes_the_translation_stale() {
+    let code = "```rust\nfn main() {}\n```\n";
+    let p = repository_with(code, code);
+    edit(&p, EN, "```rust", "```text");
+    let text = plain_diff(&p);
+    assert!(!text.contains("no changes"), "{text}");
+    assert!(
+        text.contains("changed (formatting only: code language: rust → text)"),
+        "{text}"
+    );
+    // A Japanese reader gets the same code, set as the source now says.
+    let out = p.renga(&["status"]);
+    let status = stdout(&out);
+    assert!(status.contains("stale"), "{status}");
+    assert!(
+        status.contains("[code language: [-rust]-]{+text]+}"),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_column_alignment_change_is_a_change_but_each_language_aligns_its_own_table() {
+    let table = "| Service | Users |\n|---|---|\n| Singpass | 4 |\n";
+    let p = repository_with(
+        table,
+        "| サービス | 利用者 |\n|---|---|\n| Singpass | 4 |\n",
+    );
+    edit(&p, EN, "|---|---|", "|---|--:|");
+    let text = plain_diff(&p);
+    assert!(!text.contains("no changes"), "{text}");
+    assert!(text.contains("column 2 alignment: none → right"), "{text}");
+    edit(&p, EN, "|---|--:|", "|:--|--:|");
+    git(p.path(), &["commit", "-q", "-a", "-m", "aligned"]);
+    edit(&p, EN, "|:--|--:|", "|--:|--:|");
+    let text = plain_diff(&p);
+    assert!(text.contains("column 1 alignment: left → right"), "{text}");
+    let status = stdout(&p.renga(&["status"]));
+    assert!(status.contains("01-intro  in sync"), "{status}");
+}
+
+#[test]
+fn a_removed_hard_line_break_is_a_change() {
+    for brk in ["  ", "\\"] {
+        let address = format!("GovTech{brk}\n10 Pasir Panjang Road\n");
+        let p = repository_with(&address, "GovTech\n");
+        edit(&p, EN, &format!("GovTech{brk}\n"), "GovTech\n");
+        let text = plain_diff(&p);
+        assert!(!text.contains("no changes"), "{brk:?}: {text}");
+        assert!(
+            text.contains("changed (formatting only: line break removed)"),
+            "{brk:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_heading_level_change_says_which_levels() {
+    let p = repository();
+    edit(&p, EN, "## Purpose", "### Purpose");
+    let text = plain_diff(&p);
+    assert!(
+        text.contains("changed (formatting only: level 2 → 3)"),
+        "{text}"
+    );
+}
+
+/// Characters as GitHub counts a comment's length (UTF-16 code units, at
+/// least as many as characters).
+fn github_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+#[test]
+fn a_pull_request_comment_stays_within_githubs_limit() {
+    let p = repository();
+    // Forty chapters, each with long paragraphs, every one rewritten:
+    // far more than 65,536 characters of changes.
+    let paragraph = |i: usize, k: usize, word: &str| {
+        format!(
+            "{} Paragraph {k} of chapter {i}: {word}.\n\n",
+            "The service grows and".repeat(40)
+        )
+    };
+    let chapter = |i: usize, word: &str| -> String {
+        let mut text = format!("+++\ntitle = \"Chapter {i}\"\n+++\n\n## Part {i}\n\n");
+        for k in 0..20 {
+            text.push_str(&paragraph(i, k, word));
+        }
+        text
+    };
+    for i in 2..42 {
+        p.file(&format!("chapters/{i:02}-part/en.md"), chapter(i, "before"));
+    }
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-q", "-m", "long"]);
+    for i in 2..42 {
+        // Insertions a whole sentence long, not elided.
+        p.file(
+            &format!("chapters/{i:02}-part/en.md"),
+            chapter(
+                i,
+                &"and reaches every resident of the island nation now ".repeat(3),
+            ),
+        );
+    }
+    let whole = stdout(&p.renga(&["diff", "--format", "markdown", "--max-size", "100000000"]));
+    assert!(
+        github_len(&whole) > 65_536,
+        "the test needs a long diff: {}",
+        github_len(&whole)
+    );
+
+    // Printed: one comment within the limit, its summary naming every
+    // changed chapter, and a note saying what was cut and how to see it.
+    let out = p.renga(&["diff", "--format", "markdown"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(github_len(&md) <= 65_536, "{}", github_len(&md));
+    for i in 2..42 {
+        assert!(
+            md.contains(&format!("**{i:02}-part**")),
+            "chapter {i} is not in the summary"
+        );
+    }
+    assert!(md.contains("Cut to stay within 65536 characters"), "{md}");
+    assert!(md.contains("--format terminal"), "{md}");
+    let html = github_html(&md);
+    assert!(!html.contains("&lt;details"), "the folds render: {html}");
+
+    // In parts: each within the limit, every change in one of them.
+    let dir = p.path().join("comment");
+    let out = p.renga(&[
+        "diff",
+        "--format",
+        "markdown",
+        "--max-size",
+        "20000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut parts = Vec::new();
+    for k in 1.. {
+        match std::fs::read_to_string(dir.join(format!("comment-{k}.md"))) {
+            Ok(part) => parts.push(part),
+            Err(_) => break,
+        }
+    }
+    assert!(parts.len() > 3, "{} parts", parts.len());
+    for (k, part) in parts.iter().enumerate() {
+        assert!(
+            github_len(part) <= 20_000,
+            "part {}: {}",
+            k + 1,
+            github_len(part)
+        );
+        assert!(part.starts_with("<!-- renga diff -->"), "{part}");
+        assert!(
+            part.contains(&format!("(part {} of {})", k + 1, parts.len())),
+            "{part}"
+        );
+        // Every fold that opens in a part closes in it.
+        assert_eq!(
+            part.matches("<details").count(),
+            part.matches("</details>").count(),
+            "{part}"
+        );
+    }
+    let all = parts.concat();
+    for i in 2..42 {
+        for k in 0..20 {
+            assert!(
+                all.contains(&format!("Paragraph {k} of chapter {i}:")),
+                "chapter {i} paragraph {k} is in no part"
+            );
+        }
+    }
+    assert!(
+        !all.contains("Cut to stay within"),
+        "nothing is cut when written in parts"
+    );
+}
+
+#[test]
+fn a_code_block_is_compared_line_by_line() {
+    let code: String = (1..=20)
+        .map(|i| format!("let x{i} = compute({i});\n"))
+        .collect();
+    let block = format!("```rust\n{code}```\n");
+    let p = repository_with(&block, &block);
+    edit(&p, EN, "let x10 = compute(10);", "let x10 = compute(11);");
+    let text = plain_diff(&p);
+    // The changed line with its words marked, a line of context on each
+    // side, the unchanged lines left out, each on its own line.
+    let start = text.find("code block").unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = text[start..]
+        .lines()
+        .skip(1)
+        .take(5)
+        .map(str::trim)
+        .collect();
+    assert!(lines[0].ends_with("⋮ 8 unchanged lines"), "{text}");
+    assert!(lines[1].ends_with("  let x9 = compute(9);"), "{text}");
+    assert!(
+        lines[2].ends_with("~ let x10 = [-compute(10);-]{+compute(11);+}"),
+        "{text}"
+    );
+    assert!(lines[3].ends_with("  let x11 = compute(11);"), "{text}");
+    assert!(lines[4].contains("9 unchanged lines"), "{text}");
+
+    // The pull request comment keeps the lines too, words marked.
+    let md = stdout(&p.renga(&["diff", "--format", "markdown"]));
+    let html = github_html(&md);
+    assert!(html.contains("<pre>"), "{html}");
+    assert!(
+        html.contains("~ let x10 = <del>compute(10);</del><ins>compute(11);</ins>"),
+        "{html}"
+    );
+    assert!(html.contains("  let x11 = compute(11);\n"), "{html}");
+}
+
+#[test]
+fn control_characters_in_the_project_never_reach_the_reviewers_terminal() {
+    let p = repository();
+    // Hidden text, a new window title, the clipboard (OSC 52), a carriage
+    // return that would overwrite the line: in a paragraph, a heading and a
+    // template line.
+    let hostile =
+        "residents.\u{1b}[8m hidden\u{1b}[0m \u{1b}]0;owned\u{7} \u{1b}]52;c;ZWNobyBoaQ==\u{7}\rX";
+    edit(&p, EN, "residents.", hostile);
+    edit(&p, EN, "## Purpose", "## Pur\u{1b}[2Jpose");
+    edit(
+        &p,
+        JA,
+        "が利用している。",
+        "が利用している。\u{1b}[8m隠れ\u{9b}31m",
+    );
+    for args in [
+        vec!["diff"],
+        vec!["diff", "--format", "markdown"],
+        vec!["diff", "--format", "github"],
+        vec!["status"],
+    ] {
+        let out = p.renga(&args);
+        let text = stdout(&out);
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{args:?} printed {raw:?}: {text}");
+        if args[0] == "diff" {
+            assert!(text.contains("␛"), "{args:?}: shown, not dropped: {text}");
+        }
+    }
+    let status = stdout(&p.renga(&["status"]));
+    assert!(status.contains("␛]52;c;"), "{status}");
 }

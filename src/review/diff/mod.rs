@@ -24,7 +24,7 @@ pub mod files;
 mod redline;
 mod terminal;
 
-pub use comment::markdown_comment;
+pub use comment::{GITHUB_LIMIT, comment_len, markdown_comment};
 pub use redline::redline;
 use redline::typeset_redline;
 pub(crate) use terminal::*;
@@ -72,6 +72,17 @@ fn diff(
     problems: &mut Problems,
     versions: &mut Vec<Version>,
 ) -> Option<(String, Option<Vec<u8>>)> {
+    if args.out.is_some() && args.format != DiffFormat::Markdown {
+        problems.push(
+            Path::new("."),
+            None,
+            [Diagnostic::error(
+                "usage",
+                "--out writes the parts of a pull request comment: it needs --format markdown",
+            )],
+        );
+        return None;
+    }
     let from = match &args.from {
         Some(spec) => Version::open(spec, &args.project),
         None => crate::load::git::revision(&args.project, "HEAD").map_err(|d| {
@@ -110,10 +121,17 @@ fn diff(
     if problems.has_errors() {
         return None;
     }
+    let max = usize::try_from(args.max_size).unwrap_or(usize::MAX);
     let text = match args.format {
         DiffFormat::Terminal => terminal(&report, use_colour()),
         DiffFormat::Github => terminal(&report, false),
-        DiffFormat::Markdown => markdown_comment(&report),
+        DiffFormat::Markdown if args.out.is_some() => {
+            let parts = comment::markdown_parts(&report, max, true);
+            let dir = args.out.as_deref().expect("checked");
+            write_parts(dir, &parts, problems)?;
+            String::new()
+        }
+        DiffFormat::Markdown => comment::markdown_parts(&report, max, false).remove(0),
         DiffFormat::Json => serde_json::to_string(&report).unwrap_or_default() + "\n",
     };
     let pdf = args
@@ -121,6 +139,28 @@ fn diff(
         .as_ref()
         .and_then(|_| typeset_redline(to, &redline(&old, &new, &report, &budget), problems));
     Some((text, pdf))
+}
+
+/// The comment's parts as `DIR/comment-1.md`, `DIR/comment-2.md`, …; the
+/// folder is made if need be. `None`, with the problem, if one cannot be
+/// written.
+fn write_parts(dir: &Path, parts: &[String], problems: &mut Problems) -> Option<()> {
+    let fail = |problems: &mut Problems, what: String| {
+        problems.push(Path::new("."), None, [Diagnostic::error("io", what)]);
+    };
+    if let Err(err) = std::fs::create_dir_all(dir) {
+        fail(problems, format!("cannot make {}: {err}", dir.display()));
+        return None;
+    }
+    for (k, part) in parts.iter().enumerate() {
+        let path = dir.join(format!("comment-{}.md", k + 1));
+        if let Err(err) = crate::publish::write(&path, part.as_bytes()) {
+            fail(problems, format!("cannot write {}: {err}", path.display()));
+            return None;
+        }
+    }
+    eprintln!("wrote {} comment part(s) to {}", parts.len(), dir.display());
+    Some(())
 }
 
 /// Problems found in the versions compared, each with the folder its files
@@ -276,9 +316,141 @@ pub struct BlockDiff {
     /// the text a reader sees is the same.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub formatting: bool,
+    /// What changed in how the block is set, named: `level 2 → 3`, `code
+    /// language: rust → text`, `column 2 alignment: left → right`, `line
+    /// break removed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub format_changes: Vec<String>,
     /// The block's words with their markup (`*emphasis*`, `[link](url)`,
     /// `![alt](image.png)`): equal, deleted and inserted runs.
     pub words: Vec<Change>,
+    /// For a changed code block, its lines as `git diff` shows them: the
+    /// changed ones, with their words marked, and a line of context.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<CodeLine>,
+}
+
+/// A line of a changed code block.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeLine {
+    /// `context` (unchanged, shown around a change), `deleted`, `inserted`,
+    /// `changed` (its words marked) or `skipped` (unchanged lines left out).
+    pub kind: &'static str,
+    /// The line's number in the new file (in the old one when deleted);
+    /// for `skipped`, how many lines were left out.
+    pub line: usize,
+    pub words: Vec<Change>,
+}
+
+/// A code block's lines, old against new: changed lines with one line of
+/// context around them, a line whose words changed shown once with its
+/// words marked, as `git diff --word-diff` shows it. `old_at` and
+/// `new_at` are the file lines of the blocks' first code lines.
+fn code_lines(
+    old: &str,
+    new: &str,
+    old_at: usize,
+    new_at: usize,
+    budget: &review::Budget,
+) -> Vec<CodeLine> {
+    use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let ops = capture_diff_slices_deadline(
+        Algorithm::Myers,
+        &a,
+        &b,
+        budget.myers((a.len() + b.len()) as u64),
+    );
+    // Every line first, then context trimmed to one line around changes.
+    let mut all: Vec<CodeLine> = Vec::new();
+    let line = |kind, line, words| CodeLine { kind, line, words };
+    for op in ops {
+        let (tag, o, n) = op.as_tag_tuple();
+        match tag {
+            DiffTag::Equal => all.extend(n.map(|j| {
+                line(
+                    "context",
+                    new_at + j,
+                    vec![Change {
+                        op: Op::Equal,
+                        text: b[j].to_string(),
+                    }],
+                )
+            })),
+            DiffTag::Delete => all.extend(o.map(|i| {
+                line(
+                    "deleted",
+                    old_at + i,
+                    vec![Change {
+                        op: Op::Delete,
+                        text: a[i].to_string(),
+                    }],
+                )
+            })),
+            DiffTag::Insert => all.extend(n.map(|j| {
+                line(
+                    "inserted",
+                    new_at + j,
+                    vec![Change {
+                        op: Op::Insert,
+                        text: b[j].to_string(),
+                    }],
+                )
+            })),
+            DiffTag::Replace => {
+                let (o, n): (Vec<usize>, Vec<usize>) = (o.collect(), n.collect());
+                let paired = o.len().min(n.len());
+                for k in 0..paired {
+                    let words = review::word_diff_within(a[o[k]], b[n[k]], budget);
+                    all.push(line("changed", new_at + n[k], words));
+                }
+                all.extend(o[paired..].iter().map(|&i| {
+                    line(
+                        "deleted",
+                        old_at + i,
+                        vec![Change {
+                            op: Op::Delete,
+                            text: a[i].to_string(),
+                        }],
+                    )
+                }));
+                all.extend(n[paired..].iter().map(|&j| {
+                    line(
+                        "inserted",
+                        new_at + j,
+                        vec![Change {
+                            op: Op::Insert,
+                            text: b[j].to_string(),
+                        }],
+                    )
+                }));
+            }
+        }
+    }
+    let near = |i: usize| {
+        let lo = i.saturating_sub(1);
+        let hi = (i + 1).min(all.len().saturating_sub(1));
+        (lo..=hi).any(|k| all[k].kind != "context")
+    };
+    let keep: Vec<bool> = (0..all.len()).map(near).collect();
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for (l, keep) in all.into_iter().zip(keep) {
+        if keep {
+            if skipped > 0 {
+                out.push(line("skipped", skipped, Vec::new()));
+                skipped = 0;
+            }
+            out.push(l);
+        } else {
+            skipped += 1;
+        }
+    }
+    if skipped > 0 {
+        out.push(line("skipped", skipped, Vec::new()));
+    }
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -647,6 +819,8 @@ fn block_diffs(old: &[Block], new: &[Block], budget: &review::Budget) -> Vec<Blo
                 old: Some(BlockAt::new(&old[moves[&b]])),
                 new: Some(BlockAt::new(&new[b])),
                 formatting: false,
+                format_changes: Vec::new(),
+                lines: Vec::new(),
                 words: vec![Change {
                     op: Op::Equal,
                     text: new[b].markup.clone(),
@@ -660,8 +834,16 @@ fn block_diffs(old: &[Block], new: &[Block], budget: &review::Budget) -> Vec<Blo
                 section: new_sections[b].clone(),
                 old: Some(BlockAt::new(&old[a])),
                 new: Some(BlockAt::new(&new[b])),
-                formatting: old[a].text == new[b].text,
+                formatting: old[a].text == new[b].text
+                    && old[a].code.as_ref().map(|c| &c.1) == new[b].code.as_ref().map(|c| &c.1),
+                format_changes: review::formatting_changes(&old[a], &new[b]),
                 words: review::word_diff_within(&old[a].markup, &new[b].markup, budget),
+                lines: match (&old[a].code, &new[b].code) {
+                    (Some((at_x, x)), Some((at_y, y))) if x != y => {
+                        code_lines(x, y, *at_x, *at_y, budget)
+                    }
+                    _ => Vec::new(),
+                },
             },
             Pair::Added(b) => BlockDiff {
                 status: Status::Added,
@@ -670,6 +852,8 @@ fn block_diffs(old: &[Block], new: &[Block], budget: &review::Budget) -> Vec<Blo
                 old: None,
                 new: Some(BlockAt::new(&new[b])),
                 formatting: false,
+                format_changes: Vec::new(),
+                lines: Vec::new(),
                 words: vec![Change {
                     op: Op::Insert,
                     text: new[b].markup.clone(),
@@ -682,6 +866,8 @@ fn block_diffs(old: &[Block], new: &[Block], budget: &review::Budget) -> Vec<Blo
                 old: Some(BlockAt::new(&old[a])),
                 new: None,
                 formatting: false,
+                format_changes: Vec::new(),
+                lines: Vec::new(),
                 words: vec![Change {
                     op: Op::Delete,
                     text: old[a].markup.clone(),
@@ -836,5 +1022,60 @@ mod tests {
         let e = elide(&changes);
         assert!(e[0].text.starts_with('…') && e[0].text.chars().count() == 51);
         assert_eq!(e[1].text, "new");
+    }
+
+    #[test]
+    fn elided_text_is_cut_between_words() {
+        let long = "The service is still usable by everyone who wants to learn about it, \
+                    and the agency keeps a record of every change it makes to the rules."
+            .to_string();
+        let changes = [
+            Change::new(Op::Insert, "A"),
+            Change::new(Op::Equal, format!(" {long} ")),
+            Change::new(Op::Insert, "B"),
+        ];
+        let e = elide(&changes);
+        let (head, tail) = e[1].text.split_once(" … ").expect("elided");
+        for part in [head, tail] {
+            for word in part.split_whitespace() {
+                assert!(
+                    long.split_whitespace().any(|w| w == word),
+                    "{word:?} in {e:?}"
+                );
+            }
+        }
+        // Japanese: at the units the word diff uses.
+        let ja = "シンガポールでは住民の多くがデジタル身分証明を利用しており、行政手続きの大部分をオンラインで完結できる環境が整備されている。さらに民間事業者も同じ仕組みを使って本人確認を行うことができるため、利用者の利便性は大きく向上した。";
+        let changes = [
+            Change::new(Op::Insert, "A"),
+            Change::new(Op::Equal, ja.repeat(2)),
+            Change::new(Op::Insert, "B"),
+        ];
+        let e = elide(&changes);
+        let (head, tail) = e[1].text.split_once(" … ").expect("elided");
+        let ja = ja.repeat(2);
+        let units = review::tokens(&ja);
+        assert!(
+            units.concat().starts_with(head)
+                && units
+                    .iter()
+                    .scan(String::new(), |s, t| {
+                        s.push_str(t);
+                        Some(s.clone())
+                    })
+                    .any(|s| s == head),
+            "{head}"
+        );
+        assert!(
+            units
+                .iter()
+                .rev()
+                .scan(String::new(), |s, t| {
+                    *s = format!("{t}{s}");
+                    Some(s.clone())
+                })
+                .any(|s| s == tail),
+            "{tail}"
+        );
     }
 }

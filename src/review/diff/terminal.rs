@@ -1,6 +1,12 @@
 //! `renga diff` for a terminal: coloured, and readable without colour.
 
 use super::*;
+use crate::diag::visible;
+
+/// Author text for a person: control characters shown, never raw.
+fn v(text: &str) -> std::borrow::Cow<'_, str> {
+    visible(text)
+}
 
 // ---- Terminal ------------------------------------------------------------------
 
@@ -19,11 +25,12 @@ pub(super) const INSERTED: &str = "\x1b[32;4m";
 pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
+    /// `text` in `style`; its control characters are shown, never sent.
     fn paint(&self, style: &str, text: &str) -> String {
         if self.0 && !text.is_empty() {
-            format!("{style}{text}{RESET}")
+            format!("{style}{}{RESET}", v(text))
         } else {
-            text.to_string()
+            v(text).into_owned()
         }
     }
 
@@ -50,11 +57,11 @@ impl Paint {
         let mut out = String::new();
         for c in changes {
             match (c.op, self.0) {
-                (Op::Equal, _) => out.push_str(&c.text),
+                (Op::Equal, _) => out.push_str(&v(&c.text)),
                 (Op::Delete, true) => out.push_str(&self.paint(DELETED, &c.text)),
                 (Op::Insert, true) => out.push_str(&self.paint(INSERTED, &c.text)),
-                (Op::Delete, false) => out.push_str(&format!("[-{}-]", c.text)),
-                (Op::Insert, false) => out.push_str(&format!("{{+{}+}}", c.text)),
+                (Op::Delete, false) => out.push_str(&format!("[-{}-]", v(&c.text))),
+                (Op::Insert, false) => out.push_str(&format!("{{+{}+}}", v(&c.text))),
             }
         }
         out
@@ -76,8 +83,7 @@ pub(crate) fn elide(changes: &[Change]) -> Vec<Change> {
             if c.op != Op::Equal || chars.len() <= 2 * KEEP + 20 || changes.len() == 1 {
                 return c.clone();
             }
-            let head: String = chars[..KEEP].iter().collect();
-            let tail: String = chars[chars.len() - KEEP..].iter().collect();
+            let (head, tail) = (head(&c.text, KEEP), tail(&c.text, KEEP));
             let text = if i == 0 {
                 format!("…{tail}")
             } else if i == last {
@@ -91,6 +97,65 @@ pub(crate) fn elide(changes: &[Change]) -> Vec<Change> {
             }
         })
         .collect()
+}
+
+/// A line of a changed code block as `git diff` shows it: its number, a
+/// sign (` ` unchanged, `-` deleted, `+` inserted, `~` its words changed)
+/// and its `words` as the output marks them.
+pub(super) fn code_line_text(l: &CodeLine, words: &str) -> String {
+    let sign = match l.kind {
+        "deleted" => '-',
+        "inserted" => '+',
+        "changed" => '~',
+        "skipped" => {
+            let s = if l.line == 1 { "" } else { "s" };
+            return format!("     ⋮ {} unchanged line{s}", l.line);
+        }
+        _ => ' ',
+    };
+    format!("{:>4} {sign} {words}", l.line)
+}
+
+/// The first words of `text` up to about `keep` characters, cut between
+/// words (for Japanese, between the units the word diff uses), never inside
+/// one; a single word longer than twice `keep` is cut at `keep`.
+fn head(text: &str, keep: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for t in review::tokens(text) {
+        let len = t.chars().count();
+        if n + len > keep && n > 0 {
+            break;
+        }
+        if len > 2 * keep {
+            out.extend(t.chars().take(keep));
+            break;
+        }
+        out.push_str(t);
+        n += len;
+    }
+    out.trim_end().to_string()
+}
+
+/// The last words of `text`, as [`head`] takes the first.
+fn tail(text: &str, keep: usize) -> String {
+    let tokens = review::tokens(text);
+    let mut from = tokens.len();
+    let mut n = 0;
+    while from > 0 {
+        let len = tokens[from - 1].chars().count();
+        if n + len > keep && n > 0 {
+            break;
+        }
+        if len > 2 * keep {
+            let t: Vec<char> = tokens[from - 1].chars().collect();
+            let cut: String = t[t.len() - keep..].iter().collect();
+            return cut + &tokens[from..].concat();
+        }
+        from -= 1;
+        n += len;
+    }
+    tokens[from..].concat().trim_start().to_string()
 }
 
 pub(super) fn place(b: &BlockDiff) -> String {
@@ -118,7 +183,15 @@ pub(super) fn place(b: &BlockDiff) -> String {
 pub(super) fn block_status(b: &BlockDiff) -> String {
     match (b.status, &b.old) {
         (Status::Moved, Some(old)) => format!("moved from line {}", old.line),
-        (Status::Changed, _) if b.formatting => "changed (formatting only)".into(),
+        (Status::Changed, _) if b.formatting && b.format_changes.is_empty() => {
+            "changed (formatting only)".into()
+        }
+        (Status::Changed, _) if b.formatting => {
+            format!("changed (formatting only: {})", b.format_changes.join("; "))
+        }
+        (Status::Changed, _) if !b.format_changes.is_empty() => {
+            format!("changed ({})", b.format_changes.join("; "))
+        }
         (status, _) => status.word().into(),
     }
 }
@@ -184,8 +257,8 @@ pub fn terminal(report: &Report, colour: bool) -> String {
     let mut out = format!(
         "{} {} → {}\n",
         p.paint(BOLD, "renga diff"),
-        report.from,
-        report.to
+        v(&report.from),
+        v(&report.to)
     );
     if report.is_empty() {
         out.push_str("no changes\n");
@@ -195,17 +268,17 @@ pub fn terminal(report: &Report, colour: bool) -> String {
         out.push_str(&format!(
             "\n{} · {}: {}\n",
             p.paint(BOLD, &c.chapter),
-            c.title,
-            chapter_line(c)
+            v(&c.title),
+            v(&chapter_line(c))
         ));
         if matches!(c.status, Status::Added | Status::Removed) {
             for t in &c.texts {
-                out.push_str(&format!("  {} ({} blocks)\n", t.file, t.blocks.len()));
+                out.push_str(&format!("  {} ({} blocks)\n", v(&t.file), t.blocks.len()));
             }
             continue;
         }
         for t in &c.texts {
-            out.push_str(&format!("  {}", t.file));
+            out.push_str(&format!("  {}", v(&t.file)));
             if t.status != Status::Changed {
                 out.push_str(&format!(": {}\n", p.status(t.status)));
                 continue;
@@ -213,11 +286,17 @@ pub fn terminal(report: &Report, colour: bool) -> String {
             out.push('\n');
             for b in &t.blocks {
                 out.push_str(&format!(
-                    "    {}: {}\n      {}\n",
+                    "    {}: {}\n",
                     p.paint(DIM, &place(b)),
                     p.block_status(b),
-                    p.words(&elide(&b.words))
                 ));
+                if b.lines.is_empty() {
+                    out.push_str(&format!("      {}\n", p.words(&elide(&b.words))));
+                }
+                for l in &b.lines {
+                    let line = code_line_text(l, &p.words(&l.words));
+                    out.push_str(&format!("      {line}\n"));
+                }
             }
         }
     }
@@ -226,22 +305,22 @@ pub fn terminal(report: &Report, colour: bool) -> String {
         for m in &report.metrics {
             out.push_str(&format!(
                 "  {} · {}: {}\n",
-                m.key,
-                m.label.en,
-                metric_line(m, Lang::En)
+                v(&m.key),
+                v(&m.label.en),
+                v(&metric_line(m, Lang::En))
             ));
         }
     }
     if !report.settings.is_empty() {
         out.push_str(&format!("\n{}\n", p.paint(BOLD, "Settings (report.toml)")));
         for s in &report.settings {
-            out.push_str(&format!("  {}\n", setting_line(s)));
+            out.push_str(&format!("  {}\n", v(&setting_line(s))));
         }
     }
     if !report.files.is_empty() {
         out.push_str(&format!("\n{}\n", p.paint(BOLD, "Files")));
         for f in &report.files {
-            out.push_str(&format!("  {}: {}\n", f.file, file_line(f)));
+            out.push_str(&format!("  {}: {}\n", v(&f.file), v(&file_line(f))));
             for l in &f.lines {
                 let (sign, style) = match l.op {
                     Op::Delete => ('-', RED),
