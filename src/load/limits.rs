@@ -119,6 +119,11 @@ pub fn raster_too_large(header: &[u8]) -> Option<String> {
     ) {
         return None;
     }
+    // A PNG whose first chunk is no IHDR has no size to read: what follows
+    // the signature is not dimensions, and typst reports the broken file.
+    if kind == ImageType::Png && header.get(12..16) != Some(b"IHDR") {
+        return None;
+    }
     let size = imagesize::blob_size(header).ok()?;
     let (w, h) = (size.width as u64, size.height as u64);
     if w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || w.saturating_mul(h) > IMAGE_MAX_PIXELS {
